@@ -1,0 +1,22 @@
+"""optlib: the small numpy library behind the course book "Neural network optimizers".
+
+Optimizers are factories returning an object with pure ``init`` and ``step``
+(see :mod:`optlib.optimizers`); :func:`run` and :func:`respond` drive them.
+"""
+from .optimizers import (Optimizer, adadelta, adagrad, adam, adamax, adamw, amsgrad,
+                         momentum, nadam, nesterov, rmsprop, sgd)
+from .running import respond, run
+from . import signals, surfaces
+from . import plotting, animation, widgets
+from .runners import run_with_states, run_many, grid_starts, cloud_starts, basins
+from . import analysis
+
+__version__ = "0.1.0"
+
+#: The eleven optimizers of the book, by name, in chapter order.
+OPTIMIZERS = {f.__name__: f for f in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta,
+                                      adam, adamax, nadam, amsgrad, adamw)}
+
+__all__ = ["Optimizer", "OPTIMIZERS", "run", "respond", "sgd", "momentum", "nesterov",
+           "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam", "amsgrad", "adamw",
+           "run_with_states", "run_many", "grid_starts", "cloud_starts", "basins"]

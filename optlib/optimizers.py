@@ -1,0 +1,642 @@
+r"""First-order optimizers as pairs of pure functions.
+
+Every factory in this module validates its hyperparameters and returns an
+:class:`Optimizer` with two pure methods::
+
+    opt = adam(lr=0.01)
+    state = opt.init(x0)                  # x0: float array of any shape
+    x, state = opt.step(x, state, grad)   # grad: callable, grad(x) -> array shaped like x
+
+``step`` decides where to evaluate ``grad`` (Nesterov evaluates it at the
+look-ahead point) and never modifies its inputs.  All rules act elementwise, so
+an array of shape ``(N, 2)`` runs N independent 2D problems at once.
+
+Notation (the book's notation appendix uses the same symbols): :math:`x_t`
+parameters after t steps, :math:`g_t` the gradient used at step t,
+:math:`\eta` = ``lr``, :math:`\gamma` = ``gamma``, :math:`\beta_1, \beta_2` =
+``beta1, beta2``, :math:`\epsilon` = ``eps``.  Steps count from t = 1.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "Optimizer", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
+    "adam", "adamax", "nadam", "amsgrad", "adamw",
+    "SgdState", "MomentumState", "AdagradState", "RmspropState", "AdadeltaState",
+    "AdamState", "AdamaxState", "NadamState", "AmsgradState",
+]
+
+Array = np.ndarray
+Grad = Callable[[Array], Array]
+
+
+# --------------------------------------------------------------------------
+# Validation helpers: every message names the parameter and its allowed range.
+# --------------------------------------------------------------------------
+
+def _real(name: str, value: Any, allowed: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {allowed}, got {value!r} of type {type(value).__name__}")
+    return float(value)
+
+
+def _positive(name: str, value: Any) -> float:
+    allowed = "finite and > 0"
+    v = _real(name, value, allowed)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return v
+
+
+def _decay(name: str, value: Any) -> float:
+    allowed = "in [0, 1)"
+    v = _real(name, value, allowed)
+    if not (0.0 <= v < 1.0):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return v
+
+
+def _nonnegative(name: str, value: Any) -> float:
+    allowed = "finite and >= 0"
+    v = _real(name, value, allowed)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return v
+
+
+def _count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _as_params(x: Any) -> Array:
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiu":
+        raise ValueError(f"x must be a real float array, got dtype {a.dtype}")
+    return a.astype(np.float64, copy=True)
+
+
+def _gradient(grad: Grad, at: Array) -> Array:
+    """Evaluate ``grad`` at ``at`` and check that it answers with the right shape."""
+    g = np.asarray(grad(at), dtype=np.float64)
+    if g.shape != at.shape:
+        raise ValueError(
+            f"grad returned an array of shape {g.shape}, but the parameters have shape "
+            f"{at.shape}; grad(x) must return an array shaped like x")
+    return g
+
+
+# --------------------------------------------------------------------------
+# The optimizer object
+# --------------------------------------------------------------------------
+
+class Optimizer:
+    """An optimizer: a name, its hyperparameters, and the pure ``init``/``step`` pair.
+
+    Build one with a factory (``optlib.adam(lr=0.01)``), never directly.
+    Printing it shows the call that rebuilds it.
+    """
+
+    __slots__ = ("name", "hyperparams", "_init", "_update")
+
+    def __init__(self, name: str, hyperparams: dict, init, update):
+        self.name = name
+        self.hyperparams = dict(hyperparams)
+        self._init = init
+        self._update = update
+
+    def init(self, x0: Any) -> NamedTuple:
+        """Return the state before the first step for parameters shaped like ``x0``."""
+        return self._init(_as_params(x0))
+
+    def step(self, x: Any, state: NamedTuple, grad: Grad):
+        """Take one step from ``x``; return ``(new_x, new_state)``. Inputs are not modified."""
+        if not callable(grad):
+            raise ValueError(f"grad must be a callable grad(x) -> array, got {type(grad).__name__}")
+        return self._update(_as_params(x), state, grad)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparams.items())
+        return f"{self.name}({args})"
+
+    def __getattr__(self, key):
+        # opt.lr, opt.beta1, ... read the hyperparameters
+        try:
+            return object.__getattribute__(self, "hyperparams")[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+# --------------------------------------------------------------------------
+# States: one small NamedTuple per rule, fields named after the maths.
+# --------------------------------------------------------------------------
+
+class SgdState(NamedTuple):
+    """t: steps taken."""
+    t: int
+
+
+class MomentumState(NamedTuple):
+    """t: steps taken; v: velocity, the amount subtracted at the last step."""
+    t: int
+    v: Array
+
+
+class AdagradState(NamedTuple):
+    """t: steps taken; G: running sum of squared gradients."""
+    t: int
+    G: Array
+
+
+class RmspropState(NamedTuple):
+    """t: steps taken; E: moving average of squared gradients."""
+    t: int
+    E: Array
+
+
+class AdadeltaState(NamedTuple):
+    """t: steps taken; E: moving average of g^2; D: moving average of squared updates."""
+    t: int
+    E: Array
+    D: Array
+
+
+class AdamState(NamedTuple):
+    """t: steps taken; m: first moment (mean of g); v: second moment (mean of g^2)."""
+    t: int
+    m: Array
+    v: Array
+
+
+class AmsgradState(NamedTuple):
+    """t: steps taken; m, v as in Adam; v_max: the largest v seen so far."""
+    t: int
+    m: Array
+    v: Array
+    v_max: Array
+
+
+class AdamaxState(NamedTuple):
+    """t: steps taken; m: first moment; u: exponentially weighted infinity norm."""
+    t: int
+    m: Array
+    u: Array
+
+
+class NadamState(NamedTuple):
+    """t: steps taken; m, v as in Adam; mu_product: product of the momentum schedule."""
+    t: int
+    m: Array
+    v: Array
+    mu_product: float
+
+
+def _zeros_state(cls, n_arrays: int):
+    def init(x):
+        return cls(0, *(np.zeros_like(x) for _ in range(n_arrays)))
+    return init
+
+
+def _root(a: Array, eps: float, eps_inside_root: bool) -> Array:
+    """sqrt(a) + eps, or sqrt(a + eps) when eps_inside_root."""
+    return np.sqrt(a + eps) if eps_inside_root else np.sqrt(a) + eps
+
+
+# --------------------------------------------------------------------------
+# Factories
+# --------------------------------------------------------------------------
+
+def sgd(lr: float = 1e-3) -> Optimizer:
+    r"""Plain gradient descent.
+
+    .. math::  x_t = x_{t-1} - \eta\, g_t, \qquad g_t = \nabla f(x_{t-1})
+
+    The learning rate :math:`\eta` is ``lr``. torch: ``SGD(lr)``.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.sgd(lr=0.1)
+    >>> x, state = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: 2 * x)
+    >>> x
+    array([0.8])
+
+    References: Cauchy (1847); Robbins and Monro (1951).
+    """
+    lr = _positive("lr", lr)
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        return x - lr * g, SgdState(state.t + 1)
+
+    return Optimizer("sgd", {"lr": lr}, lambda x: SgdState(0), update)
+
+
+def momentum(lr: float = 1e-3, gamma: float = 0.9) -> Optimizer:
+    r"""Gradient descent with (heavy-ball) momentum.
+
+    .. math::
+        v_t = \gamma\, v_{t-1} + \eta\, g_t, \qquad x_t = x_{t-1} - v_t,
+        \qquad v_0 = 0
+
+    ``lr`` is :math:`\eta`, ``gamma`` the momentum (friction) coefficient
+    :math:`\gamma`. torch: ``SGD(lr, momentum=gamma)``, whose buffer is
+    :math:`v_t / \eta`.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.momentum(lr=0.1, gamma=0.5)
+    >>> x, s = np.array([1.0]), opt.init(np.array([1.0]))
+    >>> x, s = opt.step(x, s, lambda x: np.ones_like(x))
+    >>> x, s = opt.step(x, s, lambda x: np.ones_like(x))
+    >>> x, s.v     # v = 0.1, then 0.5 * 0.1 + 0.1
+    (array([0.75]), array([0.15]))
+
+    References: Polyak (1964); Rumelhart, Hinton and Williams (1986).
+    """
+    lr = _positive("lr", lr)
+    gamma = _decay("gamma", gamma)
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        v = gamma * state.v + lr * g
+        return x - v, MomentumState(state.t + 1, v)
+
+    return Optimizer("momentum", {"lr": lr, "gamma": gamma},
+                     _zeros_state(MomentumState, 1), update)
+
+
+def nesterov(lr: float = 1e-3, gamma: float = 0.9, lookahead_points: int = 1) -> Optimizer:
+    r"""Nesterov's accelerated gradient, in its look-ahead form.
+
+    .. math::
+        v_t = \gamma\, v_{t-1} + \eta\, \nabla f(x_{t-1} - \gamma v_{t-1}),
+        \qquad x_t = x_{t-1} - v_t
+
+    The gradient is taken where momentum alone would carry the parameters.
+    ``lr`` is :math:`\eta`, ``gamma`` is :math:`\gamma`.
+
+    ``lookahead_points = K > 1`` is the smoothed look-ahead of the seed article:
+    the gradient is averaged over the K points
+    :math:`x_{t-1} - \tfrac{k}{K}\gamma v_{t-1}`, k = 1..K, along the step
+    (K = 1 is Nesterov's rule).
+
+    torch: ``SGD(lr, momentum=gamma, nesterov=True)`` iterates the look-ahead
+    points :math:`y_t = x_t - \gamma v_t`; the two forms are the same method.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.nesterov(lr=0.1, gamma=0.5)
+    >>> x, s = np.array([1.0]), opt.init(np.array([1.0]))
+    >>> x, s = opt.step(x, s, lambda x: 2 * x)   # v = 0.2, x = 0.8
+    >>> x, s = opt.step(x, s, lambda x: 2 * x)   # gradient at 0.8 - 0.1 = 0.7
+    >>> x, s.v
+    (array([0.56]), array([0.24]))
+
+    References: Nesterov (1983); Sutskever, Martens, Dahl and Hinton (2013).
+    """
+    lr = _positive("lr", lr)
+    gamma = _decay("gamma", gamma)
+    K = _count("lookahead_points", lookahead_points)
+
+    def update(x, state, grad):
+        ahead = gamma * state.v
+        if K == 1:
+            g = _gradient(grad, x - ahead)
+        else:
+            g = sum(_gradient(grad, x - (k / K) * ahead) for k in range(1, K + 1)) / K
+        v = gamma * state.v + lr * g
+        return x - v, MomentumState(state.t + 1, v)
+
+    hp = {"lr": lr, "gamma": gamma}
+    if K != 1:
+        hp["lookahead_points"] = K
+    return Optimizer("nesterov", hp, _zeros_state(MomentumState, 1), update)
+
+
+def adagrad(lr: float = 0.01, eps: float = 1e-10, root: bool = True,
+            eps_inside_root: bool = False) -> Optimizer:
+    r"""Adagrad: per-coordinate steps scaled by the history of squared gradients.
+
+    .. math::
+        G_t = G_{t-1} + g_t^2, \qquad
+        x_t = x_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t, \qquad G_0 = 0
+
+    ``lr`` is :math:`\eta`, ``eps`` is :math:`\epsilon`. torch: ``Adagrad(lr, eps=eps)``.
+    Variants: ``root=False`` divides by :math:`G_t + \epsilon` (no square root);
+    ``eps_inside_root=True`` divides by :math:`\sqrt{G_t + \epsilon}` (the seed article).
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.adagrad(lr=0.5, eps=0.0)
+    >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([4.0]))
+    >>> x, s.G       # step = 0.5 * 4 / sqrt(16)
+    (array([0.5]), array([16.]))
+
+    Reference: Duchi, Hazan and Singer (2011).
+    """
+    lr = _positive("lr", lr)
+    eps = _nonnegative("eps", eps)
+    root = _flag("root", root)
+    eps_inside_root = _flag("eps_inside_root", eps_inside_root)
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        G = state.G + g * g
+        denom = _root(G, eps, eps_inside_root) if root else G + eps
+        return x - lr * g / denom, AdagradState(state.t + 1, G)
+
+    hp = {"lr": lr, "eps": eps}
+    if not root:
+        hp["root"] = False
+    if eps_inside_root:
+        hp["eps_inside_root"] = True
+    return Optimizer("adagrad", hp, _zeros_state(AdagradState, 1), update)
+
+
+def rmsprop(lr: float = 0.01, gamma: float = 0.99, eps: float = 1e-8,
+            eps_inside_root: bool = False) -> Optimizer:
+    r"""RMSProp: divide by a moving root mean square of recent gradients.
+
+    .. math::
+        E_t = \gamma E_{t-1} + (1-\gamma)\, g_t^2, \qquad
+        x_t = x_{t-1} - \frac{\eta}{\sqrt{E_t} + \epsilon}\, g_t, \qquad E_0 = 0
+
+    ``lr`` is :math:`\eta`, ``gamma`` the decay :math:`\gamma`, ``eps`` is
+    :math:`\epsilon`. torch: ``RMSprop(lr, alpha=gamma, eps=eps)``.
+    ``eps_inside_root=True`` divides by :math:`\sqrt{E_t + \epsilon}` (the seed article).
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.rmsprop(lr=0.1, gamma=0.75, eps=0.0)
+    >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([2.0]))
+    >>> x, s.E       # E = 0.25 * 4 = 1, step = 0.1 * 2 / 1
+    (array([0.8]), array([1.]))
+
+    Reference: Tieleman and Hinton (2012), Coursera lecture 6.5.
+    """
+    lr = _positive("lr", lr)
+    gamma = _decay("gamma", gamma)
+    eps = _nonnegative("eps", eps)
+    eps_inside_root = _flag("eps_inside_root", eps_inside_root)
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        E = gamma * state.E + (1 - gamma) * g * g
+        return x - lr * g / _root(E, eps, eps_inside_root), RmspropState(state.t + 1, E)
+
+    hp = {"lr": lr, "gamma": gamma, "eps": eps}
+    if eps_inside_root:
+        hp["eps_inside_root"] = True
+    return Optimizer("rmsprop", hp, _zeros_state(RmspropState, 1), update)
+
+
+def adadelta(lr: float = 1.0, gamma: float = 0.9, eps: float = 1e-6,
+             initial_delta_sq: float = 0.0) -> Optimizer:
+    r"""Adadelta: RMSProp with the units fixed by a moving RMS of past updates.
+
+    .. math::
+        E_t = \gamma E_{t-1} + (1-\gamma)\, g_t^2, \qquad
+        \Delta_t = \frac{\sqrt{D_{t-1} + \epsilon}}{\sqrt{E_t + \epsilon}}\, g_t,
+
+        D_t = \gamma D_{t-1} + (1-\gamma)\, \Delta_t^2, \qquad
+        x_t = x_{t-1} - \eta\, \Delta_t
+
+    with :math:`E_0 = 0` and :math:`D_0` = ``initial_delta_sq`` (0 in Zeiler's paper
+    and torch; the seed article starts from a large value). ``lr`` is
+    :math:`\eta` (Zeiler has none, i.e. 1), ``gamma`` is :math:`\gamma`
+    (Zeiler's :math:`\rho`), ``eps`` is :math:`\epsilon`.
+    torch: ``Adadelta(lr, rho=gamma, eps=eps)``.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.adadelta(lr=1.0, gamma=0.5, eps=1.0)
+    >>> x, s = opt.step(np.array([0.0]), opt.init(np.array([0.0])), lambda x: np.array([4.0]))
+    >>> x, s.E, s.D  # E = 8, step = sqrt(1) / sqrt(9) * 4, D = 0.5 * (4/3)**2
+    (array([-1.33333333]), array([8.]), array([0.88888889]))
+
+    Reference: Zeiler (2012).
+    """
+    lr = _positive("lr", lr)
+    gamma = _decay("gamma", gamma)
+    eps = _nonnegative("eps", eps)
+    initial_delta_sq = _nonnegative("initial_delta_sq", initial_delta_sq)
+
+    def init(x):
+        return AdadeltaState(0, np.zeros_like(x), np.full_like(x, initial_delta_sq))
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        E = gamma * state.E + (1 - gamma) * g * g
+        delta = np.sqrt(state.D + eps) / np.sqrt(E + eps) * g
+        D = gamma * state.D + (1 - gamma) * delta * delta
+        return x - lr * delta, AdadeltaState(state.t + 1, E, D)
+
+    hp = {"lr": lr, "gamma": gamma, "eps": eps}
+    if initial_delta_sq:
+        hp["initial_delta_sq"] = initial_delta_sq
+    return Optimizer("adadelta", hp, init, update)
+
+
+def _adam_moments(state, g, beta1, beta2):
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g * g
+    return m, v
+
+
+def _adam_hyperparams(lr, beta1, beta2, eps):
+    return {"lr": _positive("lr", lr), "beta1": _decay("beta1", beta1),
+            "beta2": _decay("beta2", beta2), "eps": _nonnegative("eps", eps)}
+
+
+def _adam_rule(name, lr, beta1, beta2, eps, weight_decay, eps_inside_root):
+    """Adam, and AdamW when weight_decay > 0 (decoupled: x <- (1 - lr wd) x first)."""
+    hp = _adam_hyperparams(lr, beta1, beta2, eps)
+    lr, beta1, beta2, eps = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"]
+    eps_inside_root = _flag("eps_inside_root", eps_inside_root)
+    if name == "adamw":
+        hp["weight_decay"] = weight_decay = _nonnegative("weight_decay", weight_decay)
+    if eps_inside_root:
+        hp["eps_inside_root"] = True
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        t = state.t + 1
+        m, v = _adam_moments(state, g, beta1, beta2)
+        m_hat = m / (1 - beta1 ** t)
+        v_hat = v / (1 - beta2 ** t)
+        x_new = x * (1 - lr * weight_decay) if weight_decay else x
+        return x_new - lr * m_hat / _root(v_hat, eps, eps_inside_root), AdamState(t, m, v)
+
+    return Optimizer(name, hp, _zeros_state(AdamState, 2), update)
+
+
+def adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+         eps_inside_root: bool = False) -> Optimizer:
+    r"""Adam: momentum on the gradient, RMSProp's scaling, both bias-corrected.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,
+
+        \hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t},
+        \qquad x_t = x_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    ``lr`` is :math:`\eta`, ``beta1`` and ``beta2`` are :math:`\beta_1, \beta_2`,
+    ``eps`` is :math:`\epsilon`, added after the bias correction as in the paper
+    and torch (``eps_inside_root=True`` gives :math:`\sqrt{\hat v_t + \epsilon}`).
+    torch: ``Adam(lr, betas=(beta1, beta2), eps=eps)``.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.adam(lr=0.1, eps=0.0)
+    >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([-3.0]))
+    >>> x   # the first step has length lr whatever the gradient's size
+    array([1.1])
+
+    Reference: Kingma and Ba (2015).
+    """
+    return _adam_rule("adam", lr, beta1, beta2, eps, 0.0, eps_inside_root)
+
+
+def adamw(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+          weight_decay: float = 1e-2) -> Optimizer:
+    r"""AdamW: Adam with decoupled weight decay.
+
+    .. math::
+        x' = (1 - \eta\lambda)\, x_{t-1}, \qquad
+        x_t = x' - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    with :math:`\hat m_t, \hat v_t` as in :func:`adam` (the gradient is taken at
+    :math:`x_{t-1}`, before the decay). ``weight_decay`` is :math:`\lambda`; note
+    that the decay is scaled by ``lr`` as in torch (Loshchilov and Hutter's paper
+    scales it by a schedule multiplier only). torch: ``AdamW(lr, betas, eps, weight_decay)``.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.adamw(lr=0.1, weight_decay=0.5, eps=0.0)
+    >>> x, s = opt.step(np.array([2.0]), opt.init(np.array([2.0])), lambda x: np.array([1.0]))
+    >>> x   # 2 * (1 - 0.05) - 0.1
+    array([1.8])
+
+    Reference: Loshchilov and Hutter (2019).
+    """
+    return _adam_rule("adamw", lr, beta1, beta2, eps, weight_decay, False)
+
+
+def amsgrad(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+            eps: float = 1e-8) -> Optimizer:
+    r"""AMSGrad: Adam whose second moment never decreases.
+
+    .. math::
+        \hat v^{\max}_t = \max(\hat v^{\max}_{t-1}, v_t), \qquad
+        x_t = x_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t)} + \epsilon}
+
+    with :math:`m_t, v_t, \hat m_t` as in :func:`adam`: the maximum is taken over the
+    raw :math:`v`, then bias-corrected, as in torch's ``Adam(..., amsgrad=True)``.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.amsgrad(lr=0.1, eps=0.0)
+    >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([2.0]))
+    >>> x, bool(s.v_max[0] == s.v[0])
+    (array([0.9]), True)
+
+    Reference: Reddi, Kale and Kumar (2018).
+    """
+    hp = _adam_hyperparams(lr, beta1, beta2, eps)
+    lr, beta1, beta2, eps = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"]
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        t = state.t + 1
+        m, v = _adam_moments(state, g, beta1, beta2)
+        v_max = np.maximum(state.v_max, v)
+        denom = np.sqrt(v_max / (1 - beta2 ** t)) + eps
+        return x - lr * (m / (1 - beta1 ** t)) / denom, AmsgradState(t, m, v, v_max)
+
+    return Optimizer("amsgrad", hp, _zeros_state(AmsgradState, 3), update)
+
+
+def adamax(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999,
+           eps: float = 1e-8) -> Optimizer:
+    r"""Adamax: Adam with the infinity norm in place of the root mean square.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+        u_t = \max(\beta_2 u_{t-1},\ |g_t| + \epsilon),
+
+        x_t = x_{t-1} - \frac{\eta}{1-\beta_1^t}\, \frac{m_t}{u_t}
+
+    ``eps`` sits inside the maximum, as in torch (Kingma and Ba have no
+    :math:`\epsilon`). torch: ``Adamax(lr, betas=(beta1, beta2), eps=eps)``.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.adamax(lr=0.1, eps=0.0)
+    >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([5.0]))
+    >>> x, s.u
+    (array([0.9]), array([5.]))
+
+    Reference: Kingma and Ba (2015), section 7.1.
+    """
+    hp = _adam_hyperparams(lr, beta1, beta2, eps)
+    lr, beta1, beta2, eps = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"]
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        t = state.t + 1
+        m = beta1 * state.m + (1 - beta1) * g
+        u = np.maximum(beta2 * state.u, np.abs(g) + eps)
+        return x - (lr / (1 - beta1 ** t)) * m / u, AdamaxState(t, m, u)
+
+    return Optimizer("adamax", hp, _zeros_state(AdamaxState, 2), update)
+
+
+def nadam(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+          momentum_decay: float = 4e-3) -> Optimizer:
+    r"""Nadam: Adam with a Nesterov look-ahead on the first moment (Dozat).
+
+    With torch's momentum schedule
+    :math:`\mu_t = \beta_1 (1 - \tfrac12\, 0.96^{t\psi})` (:math:`\psi` = ``momentum_decay``):
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,
+
+        x_t = x_{t-1} - \frac{\eta}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
+        \left( \frac{(1-\mu_t)\, g_t}{1 - \prod_{i\le t}\mu_i}
+             + \frac{\mu_{t+1}\, m_t}{1 - \prod_{i\le t+1}\mu_i} \right)
+
+    torch: ``NAdam(lr, betas=(beta1, beta2), eps=eps, momentum_decay=momentum_decay)``.
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.nadam(lr=0.1, eps=0.0)
+    >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([2.0]))
+    >>> round(float(x[0]), 6), round(s.mu_product, 6)
+    (0.894355, 0.450073)
+
+    Reference: Dozat (2016).
+    """
+    hp = _adam_hyperparams(lr, beta1, beta2, eps)
+    lr, beta1, beta2, eps = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"]
+    hp["momentum_decay"] = psi = _nonnegative("momentum_decay", momentum_decay)
+
+    def mu(t):
+        return beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+
+    def init(x):
+        return NadamState(0, np.zeros_like(x), np.zeros_like(x), 1.0)
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        t = state.t + 1
+        mu_t, mu_next = mu(t), mu(t + 1)
+        mu_product = state.mu_product * mu_t
+        m, v = _adam_moments(state, g, beta1, beta2)
+        denom = np.sqrt(v / (1 - beta2 ** t)) + eps
+        step = (lr * (1 - mu_t) / (1 - mu_product)) * g / denom \
+            + (lr * mu_next / (1 - mu_product * mu_next)) * m / denom
+        return x - step, NadamState(t, m, v, mu_product)
+
+    return Optimizer("nadam", hp, init, update)

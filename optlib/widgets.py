@@ -1,0 +1,703 @@
+"""Slider explorers for the chapters, each with a static twin for the website.
+
+:func:`explorer_1d` shows the update a method makes for one of the six
+gradient signals; :func:`explorer_2d` shows its trajectory on a surface. Both
+return an explorer whose ``.widget`` is displayed by a notebook (a cell that
+ends with the explorer displays it too). Moving a slider calls
+``explorer.update()``, which reruns the optimizer and moves the line on a
+persistent figure (the contour is drawn once per surface); tests and scripts
+call ``explorer.update(lr=0.1, ...)`` directly, without a browser.
+
+Sliders. Only the sliders of the selected method's hyperparameters are shown
+(lr, gamma, beta1, beta2, weight_decay); other keywords (``eps``,
+``initial_delta_sq``, ...) are passed to the factory unchanged. The lr slider's
+range depends on the method and stops short of values that blow up at once; a
+value beyond a slider's range is clamped to it, as the slider itself would. If
+a run diverges anyway, the plot says "diverged at step k".
+
+Widgets need a live kernel, so every explorer in a chapter is followed by its
+static twin, which carries the same information on the website (see DESIGN.md,
+"Every interactive figure has a static twin"). A chapter uses them like this::
+
+    # cell tagged  nbval-ignore-output  and  remove-output  (live notebooks only)
+    optlib.widgets.explorer_2d("momentum", "wobbly", lr=0.01, gamma=0.9)
+
+    # the next cell: the static twin, a small-multiples figure ...
+    optlib.widgets.explorer_2d_static("momentum", "wobbly", param="gamma",
+                                      values=[0.0, 0.5, 0.9, 0.975], lr=0.01)
+    # ... or a player whose frames are the slider's values (kind="sweep")
+    optlib.widgets.explorer_1d_static("adam", "spikes", param="beta1", kind="sweep")
+
+The small multiples are an ordinary pyplot figure, shown at the end of the
+cell like any other: assign it (``fig = ...``) or end the line with ``;``, or
+the notebook shows it twice. The sweep returns an ``IPython.display.HTML``
+player, to end the cell with.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+from io import BytesIO
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import plotting
+from . import signals as _signals
+from .running import respond, run
+
+__all__ = ["Explorer1D", "Explorer2D", "explorer_1d", "explorer_2d",
+           "explorer_1d_static", "explorer_2d_static", "LR_RANGES_1D", "LR_RANGES_2D"]
+
+#: lr slider per method in 1D: (min, max, default). A gradient signal cannot diverge,
+#: the cap only keeps the update on the scale of the signal. Adadelta starts from D = 0,
+#: so its first steps are about sqrt(eps) small; the seed's start from a large D is
+#: the fixed keyword initial_delta_sq (explorer_1d("adadelta", initial_delta_sq=0.25)).
+LR_RANGES_1D = {name: (1e-3, 2.0, 0.25) for name in (
+    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax", "nadam",
+    "amsgrad", "adamw")}
+LR_RANGES_1D["adadelta"] = (1e-2, 10.0, 1.0)
+
+#: lr slider per method in 2D: (min, max, default). Each cap stops short of the lr at
+#: which a run from the seed's start on one of its six surfaces diverges within 150
+#: steps (optlib.plotting.divergence_step); the default reaches the global minimum
+#: of wobbly. The classics need smaller steps (SGD on rosenbrock diverges above 0.007).
+LR_RANGES_2D = {
+    "sgd": (1e-3, 0.5, 0.05), "momentum": (1e-4, 0.3, 0.01), "nesterov": (1e-4, 0.5, 0.01),
+    "adagrad": (1e-3, 3.0, 0.5), "rmsprop": (1e-3, 0.5, 0.05), "adadelta": (0.1, 100.0, 10.0),
+    "adam": (1e-3, 1.0, 0.1), "adamax": (1e-3, 1.0, 0.1), "nadam": (1e-3, 1.0, 0.1),
+    "amsgrad": (1e-3, 1.0, 0.1), "adamw": (1e-3, 1.0, 0.1),
+}
+
+#: The other sliders: (min, max, step).
+SLIDER_RANGES = {"gamma": (0.0, 0.995, 0.005), "beta1": (0.0, 0.995, 0.005),
+                 "beta2": (0.8, 0.9999, 0.0001), "weight_decay": (0.0, 1.0, 0.01)}
+
+#: The hyperparameter a static twin sweeps when none is named, and its values.
+MAIN_PARAM = {"sgd": "lr", "momentum": "gamma", "nesterov": "gamma", "adagrad": "lr",
+              "rmsprop": "gamma", "adadelta": "gamma", "adam": "beta1", "adamax": "beta1",
+              "nadam": "beta1", "amsgrad": "beta2", "adamw": "weight_decay"}
+SWEEP_VALUES = {"gamma": [0.0, 0.5, 0.9, 0.975], "beta1": [0.0, 0.5, 0.9, 0.99],
+                "beta2": [0.9, 0.99, 0.999, 0.9999], "weight_decay": [0.0, 0.1, 0.5, 1.0]}
+
+_SLIDER_STYLE = {"description_width": "70px"}
+_SLIDER_LAYOUT = {"width": "300px"}
+
+
+# --------------------------------------------------------------------------
+# Hyperparameters of a method
+# --------------------------------------------------------------------------
+
+def _hyperparams(method) -> dict:
+    """``{name: default}`` of the numeric keyword arguments of a method's factory."""
+    factory = plotting.optimizer_factory(method)
+    return {p.name: p.default for p in inspect.signature(factory).parameters.values()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _method_name(method) -> str:
+    """The name of a method given by name or factory; ValueError lists the names."""
+    name = getattr(method, "__name__", method)
+    plotting.optimizer_factory(name)
+    return name
+
+
+def _defaults(method, lr_ranges) -> dict:
+    """The slider values a method starts from: its factory's defaults, lr from the table."""
+    values = {k: v for k, v in _hyperparams(method).items() if k in SLIDER_RANGES}
+    values["lr"] = lr_ranges[method][2]
+    return values
+
+
+def _fmt(v) -> str:
+    return f"{v:g}" if isinstance(v, (int, float, np.floating)) else str(v)
+
+
+def _describe(method, params: dict) -> str:
+    return f"{method}: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in params.items())
+
+
+def _check_steps(steps, high=None):
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1 \
+            or (high is not None and steps > high):
+        allowed = "an integer >= 1" if high is None else f"an integer from 1 to {high}"
+        raise ValueError(f"steps must be {allowed}, got {steps!r}")
+    return int(steps)
+
+
+def _check_start(surface, start):
+    p = np.asarray(start, dtype=float)
+    if p.shape != (2,) or not bool(surface.in_window(p)):
+        (x0, x1), (y0, y1) = surface.window
+        raise ValueError(f"start must be a point (x, y) inside the window of {surface.name!r}, "
+                         f"x in [{x0:g}, {x1:g}] and y in [{y0:g}, {y1:g}]; got {start!r}")
+    return p
+
+
+def _named_surface(surface):
+    """A surface of optlib.surfaces.SURFACES, from itself or its name (the dropdown lists those)."""
+    from . import surfaces
+    s = plotting.get_surface(surface)
+    if surfaces.SURFACES.get(s.name) is not s:
+        raise ValueError(f"the explorer shows the surfaces of optlib.surfaces.SURFACES, "
+                         f"{', '.join(map(repr, surfaces.SURFACES))}; got {s!r}")
+    return s
+
+
+def _default_start(surface):
+    if surface.start is not None:
+        return np.asarray(surface.start, dtype=float)
+    (x0, x1), (y0, y1) = surface.window
+    return np.array([x0 + 0.1 * (x1 - x0), y0 + 0.1 * (y1 - y0)])
+
+
+# --------------------------------------------------------------------------
+# Views: draw one result on one Axes (used by the explorers and the static twins)
+# --------------------------------------------------------------------------
+
+class _ResponseView:
+    """The gradient signal in grey and the update as a line, on one Axes."""
+
+    def __init__(self, ax):
+        self.ax = ax
+        with plotting.style():
+            ax.axhline(0.0, color="black", lw=0.6)
+            self.signal_line, = ax.plot([], [], color=plotting.GREY, lw=1.4, alpha=0.8,
+                                        label="gradient")
+            self.line, = ax.plot([], [], lw=1.6, label="update")
+            self.status = ax.text(0.99, 0.03, "", transform=ax.transAxes, ha="right",
+                                  va="bottom", color="#D55E00", fontsize=9)
+            ax.set_xlabel("step")
+            ax.set_ylabel("gradient / update")
+            ax.legend(loc="upper right")
+
+    def show(self, g, updates, method, title):
+        steps = np.arange(len(g))
+        bad = ~np.isfinite(updates)
+        k = int(np.argmax(bad)) if bad.any() else None
+        shown = updates if k is None else np.where(steps < k, updates, np.nan)
+        self.signal_line.set_data(steps, g)
+        self.line.set_data(steps, shown)
+        color = plotting.color_of(method)
+        if color != self.line.get_color():
+            self.line.set_color(color)
+            with plotting.style():
+                self.ax.legend(loc="upper right")       # the key copies the line's colour
+        self.status.set_text("" if k is None else f"diverged at step {k}")
+        finite = np.concatenate([g, shown[np.isfinite(shown)]])
+        lo, hi = min(finite.min(), 0.0), max(finite.max(), 0.0)
+        pad = 0.08 * (hi - lo or 1.0)
+        self.ax.set_xlim(0, len(g) - 1)
+        self.ax.set_ylim(lo - pad, hi + pad)
+        with plotting.style():
+            self.ax.set_title(title)
+
+
+class _TrajectoryView:
+    """A surface's contour (drawn once) and one trajectory on it.
+
+    ``frozen=True`` (the explorer) bakes the contour into one image under a
+    transparent overlay (:func:`optlib.animation.freeze`), so a redraw only
+    draws the trajectory; the figure must then hold this one Axes.
+    """
+
+    def __init__(self, ax, surface, frozen: bool = False):
+        from .animation import freeze
+        self.surface = surface
+        with plotting.style():
+            plotting.contour(surface, ax, show_start=False,
+                             title="Tg\nTg" if frozen else None)   # room for a 2-line title
+            # a key to the markers; the line's colour follows the method, the title names it
+            ax.plot([], [], "o", ms=7, mfc="white", mec="black", mew=1.5, ls="none",
+                    label="start")
+            ax.plot([], [], "o", ms=7, color="black", ls="none", label="end")
+            ax.plot([], [], "x", ms=9, mew=2.5, color="black", ls="none", label="diverged")
+            plotting._outside_legend(ax)
+            self.ax = top = freeze(ax.figure, ax, keep_title=False) if frozen else ax
+            self.line, = top.plot([], [], lw=2.0, zorder=3)
+            self.start, = top.plot([], [], "o", ms=7, mfc="white", mew=1.5, zorder=4)
+            self.end, = top.plot([], [], "o", ms=7, mec="white", mew=0.8, zorder=4)
+            self.cross, = top.plot([], [], "x", ms=11, mew=2.5, zorder=6)
+            self.status = top.text(0.02, 0.02, "", transform=top.transAxes, fontsize=9,
+                                   bbox=dict(boxstyle="round", fc="white", ec="none", alpha=0.85))
+
+    def show(self, path, method, title):
+        s, color = self.surface, plotting.color_of(method)
+        drawn, k, left = plotting.drawable(path, s)
+        self.line.set_data(drawn[:, 0], drawn[:, 1])
+        self.start.set_data([path[0, 0]], [path[0, 1]])
+        for artist in (self.line, self.cross):
+            artist.set_color(color)
+        self.start.set_markeredgecolor(color)
+        self.end.set_markerfacecolor(color)
+        if k is None:
+            end = path[-1]
+            self.end.set_data([end[0]], [end[1]])
+            self.cross.set_data([], [])
+            m = s.nearest_minimum(end, tol=0.05)
+            where = (" (outside the window)" if left else "" if m < 0 else
+                     " (a global minimum)" if m < len(s.global_minima) else " (a local minimum)")
+            self.status.set_text(f"after {len(path) - 1} steps: f = {float(s.f(end)):.4g}{where}")
+            self.status.set_color("black")
+        else:
+            self.end.set_data([], [])
+            self.cross.set_data(drawn[-1:, 0], drawn[-1:, 1])
+            self.status.set_text(f"diverged at step {k}")
+            self.status.set_color("#D55E00")
+        with plotting.style():
+            self.ax.set_title(title)
+
+
+def _figure(figsize, dpi=100, layout="constrained"):
+    """A figure outside pyplot, so notebooks show it only where the explorer puts it."""
+    fig = Figure(figsize=figsize, dpi=dpi, layout=layout)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Explorers
+# --------------------------------------------------------------------------
+
+class _Explorer:
+    """Shared machinery: the method dropdown, the hyperparameter sliders and update()."""
+
+    lr_ranges: dict = {}
+    _settings: tuple = ("method",)     # update() keywords besides the hyperparameters
+
+    def __init__(self, method, hyperparams, extra_controls: dict, figsize):
+        self.method = _method_name(method)
+        self._holding = False
+        self.fixed = {}             # factory keywords without a slider (eps, ...)
+        self.method_control = W.Dropdown(options=list(self.lr_ranges), value=self.method,
+                                         description="method")
+        lo, hi, _ = self.lr_ranges[self.method]
+        self.sliders = {"lr": W.FloatLogSlider(value=1.0, base=10, min=np.log10(lo),
+                                               max=np.log10(hi), step=0.05,
+                                               description="lr", readout_format=".3g")}
+        for name, (lo, hi, step) in SLIDER_RANGES.items():
+            self.sliders[name] = W.FloatSlider(value=lo, min=lo, max=hi, step=step,
+                                               description=name,
+                                               readout_format=".4g" if step < 1e-3 else ".3g")
+        self.controls = {"method": self.method_control, **extra_controls, **self.sliders}
+        for c in self.controls.values():
+            c.style = _SLIDER_STYLE
+            c.layout = W.Layout(**_SLIDER_LAYOUT)
+            if hasattr(c, "continuous_update"):
+                c.continuous_update = False     # redraw on release: smooth over a slow link
+            c.observe(self._on_change, names="value")
+        self.fig = _figure(figsize)
+        self.output = W.Output()
+        self.widget = W.HBox([W.VBox(list(self.controls.values())), self.output])
+        with self._hold():
+            self._apply_method(self.method)
+        self.update(**hyperparams)
+
+    # -- the pure entry point ------------------------------------------------
+    def update(self, **values):
+        """Set any controls (``method=``, ``lr=``, ...), rerun the optimizer and redraw.
+
+        Values beyond a slider's range are clamped to it. Keywords that are not
+        a control but a hyperparameter of the method (``eps``) are kept fixed.
+        Returns the explorer.
+        """
+        values = dict(values)
+        method = _method_name(values.pop("method", self.method))
+        own = _hyperparams(method)
+        allowed = [k for k in self._settings if k not in self.sliders] + list(own)
+        for key in values:
+            if key not in allowed:
+                raise ValueError(f"unknown setting {key!r} for {method}; allowed: "
+                                 f"{', '.join(map(repr, allowed))}")
+        factory = plotting.optimizer_factory(method)
+        params = {k: v for k, v in values.items() if k in own}
+        for key, value in params.items():
+            factory(**{key: value})             # out of its domain (lr <= 0): the factory's error
+        settings = self._check_settings({k: v for k, v in values.items() if k not in own})
+        # everything is valid: now change the controls, then redraw once
+        with self._hold():
+            if method != self.method:
+                self._apply_method(method)
+            self._set_controls(settings)
+            for key, value in params.items():
+                if key in self.sliders:
+                    self.sliders[key].value = value     # beyond the slider's range: clamped
+                else:
+                    self.fixed[key] = value
+        self._redraw()
+        self._show()
+        return self
+
+    @property
+    def params(self) -> dict:
+        """The hyperparameters the method runs with now (sliders, then fixed keywords)."""
+        shown = {k: float(self.sliders[k].value) for k in self.shown_params}
+        return {**shown, **self.fixed}
+
+    @property
+    def shown_params(self) -> list:
+        """Names of the hyperparameter sliders shown for the current method."""
+        return [k for k, s in self.sliders.items() if s.layout.display != "none"]
+
+    def optimizer(self):
+        """The optimizer the explorer runs now."""
+        return plotting.optimizer_factory(self.method)(**self.params)
+
+    @property
+    def line(self):
+        """The matplotlib line of the update (1D) or the trajectory (2D)."""
+        return self._view.line
+
+    @property
+    def status(self) -> str:
+        """The note on the plot: "diverged at step k", or where the run ended (2D)."""
+        return self._view.status.get_text()
+
+    # -- helpers ------------------------------------------------------------
+    @contextlib.contextmanager
+    def _hold(self):
+        """Set controls without each change triggering a redraw."""
+        self._holding, before = True, self._holding
+        try:
+            yield
+        finally:
+            self._holding = before
+
+    def _on_change(self, change):
+        if self._holding:
+            return
+        if change["owner"] is self.method_control:
+            self.update(method=change["new"])
+        else:
+            self.update()
+
+    def _apply_method(self, method):
+        """Show the method's sliders, reset them to its defaults, drop foreign fixed keywords."""
+        self.method = method
+        self.method_control.value = method
+        own = _hyperparams(method)
+        self.fixed = {k: v for k, v in self.fixed.items() if k in own}
+        lo, hi, _ = self.lr_ranges[method]
+        _set_range(self.sliders["lr"], np.log10(lo), np.log10(hi))
+        for name, value in _defaults(method, self.lr_ranges).items():
+            self.sliders[name].value = value
+        for name, slider in self.sliders.items():
+            slider.layout.display = None if name in own else "none"
+
+    def _check_settings(self, settings: dict) -> dict:
+        """Validate the settings that are not hyperparameters (signal, surface, start, ...)."""
+        raise NotImplementedError
+
+    def _set_controls(self, settings: dict):
+        raise NotImplementedError
+
+    def _redraw(self):
+        raise NotImplementedError
+
+    def _show(self):
+        """Put the figure into the Output widget (only inside a running kernel)."""
+        from IPython import get_ipython
+        if getattr(get_ipython(), "kernel", None) is None:
+            return
+        from IPython.display import Image, clear_output, display
+        png = BytesIO()
+        self.fig.savefig(png, format="png", dpi=self.fig.dpi)
+        with self.output:
+            clear_output(wait=True)
+            display(Image(data=png.getvalue()))
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Shown as its widget; the plain-text form (kept in git) is one short line."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"{type(self).__name__}({self.method}): a live widget"
+        return bundle
+
+
+def _set_range(slider, lo, hi):
+    """Change a slider's range without ever having min > max on the way."""
+    if lo > slider.max:
+        slider.max, slider.min = hi, lo
+    else:
+        slider.min, slider.max = lo, hi
+
+
+class Explorer1D(_Explorer):
+    """The update of one method for one gradient signal, with sliders.
+
+    ``update(method=..., signal=..., lr=..., gamma=..., ...)`` reruns
+    :func:`optlib.respond` and moves the line; ``.result`` holds the updates,
+    ``.line`` the matplotlib line, ``.widget`` the ipywidgets UI.
+    """
+
+    lr_ranges = LR_RANGES_1D
+
+    def __init__(self, method="momentum", signal="rectangles", *, n: int = 300,
+                 figsize=(8, 3.6), **hyperparams):
+        self.n = n
+        _signals.get(signal, n)                        # ValueError listing the names
+        self.signal_control = W.Dropdown(options=list(_signals.SIGNALS), value=signal,
+                                         description="signal")
+        self._view = None
+        self._laid_out = None
+        super().__init__(method, dict(hyperparams, signal=signal),
+                         {"signal": self.signal_control}, figsize)
+
+    _settings = ("method", "signal")
+
+    def _check_settings(self, settings):
+        if "signal" in settings:
+            _signals.get(settings["signal"], 1)         # ValueError listing the names
+        return settings
+
+    def _set_controls(self, settings):
+        if "signal" in settings:
+            self.signal_control.value = settings["signal"]
+
+    def rebuild(self):
+        """Clear the figure and build the axes again (the first draw does this)."""
+        self.fig.clear()
+        self.fig.set_layout_engine("constrained")
+        self._view = _ResponseView(self.fig.add_subplot())
+        self._laid_out = None
+
+    def _redraw(self):
+        if self._view is None:
+            self.rebuild()
+        signal = self.signal_control.value
+        g = _signals.get(signal, self.n)
+        self.result = respond(self.optimizer(), g)
+        title = f"{_describe(self.method, self.params)} | {signal}"
+        self._view.show(g, self.result, self.method, title)
+        if self._laid_out != (self.method, signal):
+            # lay out again when the tick labels may have changed much, then fix the
+            # layout: a slider move only redraws
+            self.fig.set_layout_engine("constrained")
+            self.fig.draw_without_rendering()
+            self.fig.set_layout_engine(None)
+            self._laid_out = (self.method, signal)
+
+
+class Explorer2D(_Explorer):
+    """The trajectory of one method on one surface, with sliders.
+
+    ``update(method=..., surface=..., start=(x, y), steps=..., lr=..., ...)``
+    reruns :func:`optlib.run` and moves the line; the contour is redrawn only
+    when the surface changes. ``.result`` holds the path, ``.line`` the line.
+    """
+
+    lr_ranges = LR_RANGES_2D
+    MAX_STEPS = 1000
+    _settings = ("method", "surface", "steps", "start")
+
+    def __init__(self, method="adam", surface="wobbly", start=None, steps: int = 150, *,
+                 figsize=(7.5, 5.2), **hyperparams):
+        s = _named_surface(surface)
+        steps = _check_steps(steps, self.MAX_STEPS)
+        start = _default_start(s) if start is None else _check_start(s, start)
+        from . import surfaces
+        self.surface_control = W.Dropdown(options=list(surfaces.SURFACES), value=s.name,
+                                          description="surface")
+        self.steps_control = W.IntSlider(value=steps, min=1, max=self.MAX_STEPS,
+                                         description="steps")
+        self.x_control = W.FloatSlider(description="start x")
+        self.y_control = W.FloatSlider(description="start y")
+        self._surface = None
+        self._view = None
+        super().__init__(method, dict(hyperparams, surface=s.name, start=start),
+                         {"surface": self.surface_control, "steps": self.steps_control,
+                          "start x": self.x_control, "start y": self.y_control}, figsize)
+
+    @property
+    def surface(self):
+        return plotting.get_surface(self.surface_control.value)
+
+    @property
+    def start(self) -> np.ndarray:
+        return np.array([self.x_control.value, self.y_control.value])
+
+    def _on_change(self, change):
+        if not self._holding and change["owner"] is self.surface_control:
+            self.update(surface=change["new"])
+        else:
+            super()._on_change(change)
+
+    def _check_settings(self, settings):
+        settings = dict(settings)
+        s = _named_surface(settings.get("surface", self.surface_control.value))
+        settings["surface"] = s.name
+        if "steps" in settings:
+            settings["steps"] = _check_steps(settings["steps"], self.MAX_STEPS)
+        if "start" in settings:
+            settings["start"] = _check_start(s, settings["start"])
+        return settings
+
+    def _set_controls(self, settings):
+        if settings["surface"] != self._surface:
+            self.surface_control.value = settings["surface"]
+            self._set_window(plotting.get_surface(settings["surface"]))
+        if "steps" in settings:
+            self.steps_control.value = settings["steps"]
+        if "start" in settings:
+            self.x_control.value, self.y_control.value = settings["start"]
+
+    def _set_window(self, s):
+        """Start sliders span the new window and jump to its start point."""
+        (x0, x1), (y0, y1) = s.window
+        for slider, lo, hi in ((self.x_control, x0, x1), (self.y_control, y0, y1)):
+            _set_range(slider, lo, hi)
+            slider.step = (hi - lo) / 200
+        x, y = _default_start(s)
+        self.x_control.value, self.y_control.value = x, y
+
+    def rebuild(self):
+        """Clear the figure and draw the contour again (when the surface changes)."""
+        self.fig.clear()
+        self.fig.set_layout_engine("compressed")       # the layout for fixed-aspect axes
+        self._view = _TrajectoryView(self.fig.add_subplot(), self.surface, frozen=True)
+        self._surface = self.surface.name
+
+    def _redraw(self):
+        if self._view is None or self._surface != self.surface_control.value:
+            self.rebuild()
+        s = self.surface
+        self.result = run(self.optimizer(), s.grad, self.start, self.steps_control.value)
+        self._view.show(self.result, self.method,
+                        f"{s.title}\n{_describe(self.method, self.params)}")
+
+
+def explorer_1d(method="momentum", signal="rectangles", **hyperparams) -> Explorer1D:
+    """An :class:`Explorer1D`; a notebook cell ending with it shows its widget."""
+    return Explorer1D(method, signal, **hyperparams)
+
+
+def explorer_2d(method="adam", surface="wobbly", start=None, steps=150,
+                **hyperparams) -> Explorer2D:
+    """An :class:`Explorer2D`; a notebook cell ending with it shows its widget."""
+    return Explorer2D(method, surface, start, steps, **hyperparams)
+
+
+# --------------------------------------------------------------------------
+# Static twins
+# --------------------------------------------------------------------------
+
+def _sweep(method, param, values, lr_ranges):
+    """The swept hyperparameter and its values (defaults: MAIN_PARAM and SWEEP_VALUES)."""
+    method = _method_name(method)
+    param = MAIN_PARAM[method] if param is None else param
+    own = _hyperparams(method)
+    if param not in own or param not in {"lr", *SLIDER_RANGES}:
+        sliders = [k for k in own if k == "lr" or k in SLIDER_RANGES]
+        raise ValueError(f"param must be one of the sliders of {method}: "
+                         f"{', '.join(map(repr, sliders))}; got {param!r}")
+    if values is None:
+        if param == "lr":
+            lo, hi, _ = lr_ranges[method]
+            values = [float(f"{v:.2g}") for v in np.geomspace(lo * 10, hi, 4)]
+        else:
+            values = SWEEP_VALUES[param]
+    values = list(values)
+    if not 1 <= len(values) <= 12:
+        raise ValueError(f"values must hold 1 to 12 values, got {len(values)}")
+    return method, param, values
+
+
+def _check_kind(kind):
+    if kind not in ("multiples", "sweep"):
+        raise ValueError(f"kind must be 'multiples' or 'sweep', got {kind!r}")
+
+
+def _panels(k, ncols, panel_size, layout="constrained"):
+    """A pyplot figure with k panels (a notebook shows it at the end of the cell)."""
+    import matplotlib.pyplot as plt
+    if ncols is None:
+        ncols = 2 if k == 4 else min(k, 3)
+    ncols = min(k, ncols)
+    nrows = -(-k // ncols)
+    fig = plt.figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.3), layout=layout)
+    axes = fig.subplots(nrows, ncols, squeeze=False).flat
+    for ax in axes[k:]:
+        ax.set_visible(False)
+    return fig, list(axes)[:k]
+
+
+def explorer_1d_static(method="momentum", signal="rectangles", param=None, values=None, *,
+                       kind: str = "multiples", n: int = 300, ncols: int = 2, **hyperparams):
+    """The static twin of :func:`explorer_1d`: the same plot for several values of one slider.
+
+    ``param`` (default: the method's main hyperparameter, e.g. gamma for
+    momentum) takes each of ``values``; the other hyperparameters are fixed by
+    ``hyperparams`` or the slider defaults. ``kind="multiples"`` returns a
+    Figure with one panel per value (same y axis); ``kind="sweep"`` returns an
+    HTML player whose frames are the values (:func:`optlib.animation.sweep_html`).
+    """
+    from .animation import sweep_html
+    method, param, values = _sweep(method, param, values, LR_RANGES_1D)
+    _check_kind(kind)
+    g = _signals.get(signal, n)
+    base = {**_defaults(method, LR_RANGES_1D), **hyperparams}
+    base = {k: v for k, v in base.items() if k in _hyperparams(method)}
+    factory = plotting.optimizer_factory(method)
+
+    def draw(view, value):
+        params = {**base, param: value}
+        view.show(g, respond(factory(**params), g), method,
+                  f"{param} = {_fmt(value)}" if kind == "multiples"
+                  else f"{_describe(method, params)} | {signal}")
+
+    if kind == "sweep":
+        fig = _figure((7, 3.4), dpi=64)
+        view = _ResponseView(fig.add_subplot())
+        return sweep_html(lambda _fig, v: draw(view, v), values, fig=fig)
+    with plotting.style():
+        fig, axes = _panels(len(values), ncols, (4.2, 2.6))
+        for i, (ax, value) in enumerate(zip(axes, values)):
+            draw(_ResponseView(ax), value)
+            if i:
+                ax.get_legend().remove()            # one key is enough
+        lows, highs = zip(*(ax.get_ylim() for ax in axes))
+        for ax in axes:
+            ax.set_ylim(min(lows), max(highs))
+        others = {k: v for k, v in base.items() if k != param}
+        fig.suptitle(f"{_describe(method, others)} | {_signals.TITLES[signal]}")
+    return fig
+
+
+def explorer_2d_static(method="adam", surface="wobbly", param=None, values=None, *,
+                       start=None, steps: int = 150, kind: str = "multiples",
+                       ncols=None, **hyperparams):
+    """The static twin of :func:`explorer_2d`: the trajectory for several values of one slider.
+
+    As :func:`explorer_1d_static`: ``kind="multiples"`` gives a Figure with one
+    contour panel per value, ``kind="sweep"`` an HTML player with one frame per value.
+    """
+    from .animation import sweep_html
+    method, param, values = _sweep(method, param, values, LR_RANGES_2D)
+    _check_kind(kind)
+    s = plotting.get_surface(surface)
+    steps = _check_steps(steps)
+    start = _default_start(s) if start is None else _check_start(s, start)
+    base = {**_defaults(method, LR_RANGES_2D), **hyperparams}
+    base = {k: v for k, v in base.items() if k in _hyperparams(method)}
+    factory = plotting.optimizer_factory(method)
+
+    def draw(view, value):
+        params = {**base, param: value}
+        path = run(factory(**params), s.grad, start, steps)
+        view.show(path, method, f"{param} = {_fmt(value)}" if kind == "multiples"
+                  else _describe(method, params))
+
+    if kind == "sweep":
+        fig = _figure((6.5, 4.6), dpi=64, layout="compressed")
+        view = _TrajectoryView(fig.add_subplot(), s)
+        return sweep_html(lambda _fig, v: draw(view, v), values, fig=fig)
+    with plotting.style():
+        fig, axes = _panels(len(values), ncols, (3.6, 3.4), layout="compressed")
+        for ax, value in zip(axes, values):
+            view = _TrajectoryView(ax, s)
+            ax.get_legend().remove()
+            draw(view, value)
+        others = {k: v for k, v in base.items() if k != param}
+        fig.suptitle(f"{_describe(method, others)} on {s.title}, {steps} steps")
+    return fig

@@ -1,0 +1,58 @@
+"""Building the book is a test: warnings are errors, every page renders, pages stay light.
+
+Runs ``jupyter-book build . --warningiserror --nitpick --keep-going`` (what
+``make book`` runs; notebooks are executed, their results cached in
+``_build/.jupyter_cache``), then reads the HTML.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+MAX_PAGE_BYTES = 2_000_000  # a page with its images and animations
+
+
+def toc_pages() -> list[str]:
+    return re.findall(r"(?:root|file):\s*(\S+)", (ROOT / "_toc.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def build():
+    exe = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(exe), "build", ".", "--warningiserror", "--nitpick", "--keep-going"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    log = proc.stdout + proc.stderr
+    return proc.returncode, log
+
+
+def test_book_builds_without_warnings(build):
+    code, log = build
+    warnings = [line for line in log.splitlines() if "WARNING" in line and "Kernel is running" not in line]
+    assert code == 0 and not warnings, "book build failed:\n" + "\n".join(warnings or log.splitlines()[-40:])
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_rendered(build, page):
+    html_path = HTML / f"{page}.html"
+    assert html_path.exists(), f"{html_path} was not built"
+    html = html_path.read_text()
+    assert "Traceback (most recent call last)" not in html, f"{page} shows a traceback"
+    assert "application/vnd.jupyter.widget-view+json" not in html, f"{page} embeds a widget view"
+    images = set(re.findall(r'src="(?:\.\./)*(_images/[^"]+)"', html))
+    size = html_path.stat().st_size + sum((HTML / i).stat().st_size for i in images)
+    assert size < MAX_PAGE_BYTES, f"{page} weighs {size / 1e6:.2f} MB with its images"
+
+
+def test_chapter_figures_are_rendered_with_captions(build):
+    for page in toc_pages():
+        if page.endswith(".md") or not (ROOT / f"{page}.ipynb").exists():
+            continue
+        html = (HTML / f"{page}.html").read_text()
+        assert html.count("<figcaption") >= 1, f"{page} renders no captioned figure"
+        assert "_images/" in html, f"{page} renders no image"

@@ -1,0 +1,213 @@
+"""Tests for optlib/widgets.py, driven without a browser through update() and the sliders."""
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as W  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import optlib  # noqa: E402
+from optlib import signals, surfaces, widgets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def frame_count(html: str) -> int:
+    return len(re.findall(r'frames\[\d+\] = "data:image/png;base64,', html))
+
+
+# --------------------------------------------------------------------------
+# 1D explorer
+# --------------------------------------------------------------------------
+
+def test_explorer_1d_builds_and_matches_respond():
+    ex = widgets.explorer_1d("momentum", "rectangles", lr=0.25, gamma=0.9)
+    assert isinstance(ex.widget, W.Widget)
+    assert ex.shown_params == ["lr", "gamma"]
+    ax = ex.line.axes
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
+    g = signals.rectangles(300)
+    np.testing.assert_allclose(ex.line.get_ydata(),
+                               optlib.respond(optlib.momentum(lr=0.25, gamma=0.9), g))
+    before = ex.line.get_ydata().copy()
+    ex.update(gamma=0.5)
+    after = ex.line.get_ydata()
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, optlib.respond(optlib.momentum(lr=0.25, gamma=0.5), g))
+
+
+def test_explorer_1d_follows_its_sliders_and_dropdowns():
+    ex = widgets.explorer_1d("momentum", "rectangles")
+    ex.sliders["gamma"].value = 0.3             # what a browser does
+    np.testing.assert_allclose(ex.result, optlib.respond(
+        optlib.momentum(lr=0.25, gamma=0.3), signals.rectangles(300)))
+    ex.signal_control.value = "spikes"
+    np.testing.assert_array_equal(ex._view.signal_line.get_ydata(), signals.spikes(300))
+    ex.method_control.value = "adam"
+    assert ex.shown_params == ["lr", "beta1", "beta2"]
+    np.testing.assert_allclose(ex.result, optlib.respond(optlib.adam(lr=0.25), signals.spikes(300)))
+
+
+def test_method_switch_changes_the_visible_sliders():
+    ex = widgets.explorer_1d("sgd", "spikes")
+    assert ex.shown_params == ["lr"]
+    assert ex.sliders["gamma"].layout.display == "none"
+    ex.update(method="rmsprop")
+    assert ex.shown_params == ["lr", "gamma"]
+    assert ex.sliders["gamma"].layout.display != "none"
+    assert ex.params["gamma"] == 0.99           # rmsprop's own default, not momentum's
+    ex.update(method="adamw")
+    assert ex.shown_params == ["lr", "beta1", "beta2", "weight_decay"]
+
+
+def test_fixed_keywords_pass_through_and_drop_on_switch():
+    ex = widgets.explorer_1d("adadelta", "saturation", initial_delta_sq=0.5)
+    assert ex.params["initial_delta_sq"] == 0.5
+    np.testing.assert_allclose(ex.result, optlib.respond(
+        optlib.adadelta(lr=1.0, gamma=0.9, initial_delta_sq=0.5), signals.saturation(300)))
+    ex.update(method="adam")
+    assert "initial_delta_sq" not in ex.params
+
+
+def test_explorer_1d_bad_inputs_list_the_choices():
+    with pytest.raises(ValueError, match="'momentum'"):
+        widgets.explorer_1d("momentun")
+    with pytest.raises(ValueError, match="'rectangles'"):
+        widgets.explorer_1d("momentum", "square")
+    ex = widgets.explorer_1d("adam")
+    with pytest.raises(ValueError, match="'beta1'"):
+        ex.update(gamma=0.5)                    # adam has no gamma
+    with pytest.raises(ValueError, match="lr"):
+        ex.update(lr=-1.0)                      # outside the factory's domain
+
+
+# --------------------------------------------------------------------------
+# 2D explorer
+# --------------------------------------------------------------------------
+
+def test_explorer_2d_builds_and_matches_run():
+    s = surfaces.wobbly
+    ex = widgets.explorer_2d("adam", "wobbly", lr=0.1)
+    assert isinstance(ex.widget, W.Widget)
+    np.testing.assert_array_equal(ex.start, s.start)
+    np.testing.assert_allclose(ex.line.get_xydata(), optlib.run(optlib.adam(lr=0.1), s.grad,
+                                                                s.start, 150))
+    before = ex.line.get_xydata().copy()
+    ex.update(lr=0.03, steps=80, start=(1.0, -2.0))
+    expected = optlib.run(optlib.adam(lr=0.03), s.grad, np.array([1.0, -2.0]), 80)
+    assert before.shape != ex.line.get_xydata().shape
+    np.testing.assert_allclose(ex.line.get_xydata(), expected)
+    assert ex.status.startswith("after 80 steps")
+
+
+def test_explorer_2d_surface_switch_redraws_contour_and_moves_start():
+    ex = widgets.explorer_2d("momentum", "wobbly")
+    background = ex.fig.axes[0].images[0]      # the contour, frozen into one image
+    ex.surface_control.value = "rosenbrock"     # what a browser does
+    assert ex.fig.axes[0].images[0] is not background
+    np.testing.assert_array_equal(ex.start, surfaces.rosenbrock.start)
+    assert (ex.x_control.min, ex.x_control.max) == surfaces.rosenbrock.window[0]
+    ex.update(lr=1e-3)
+    r = surfaces.rosenbrock
+    expected = optlib.run(optlib.momentum(lr=1e-3), r.grad, r.start, 150)
+    np.testing.assert_allclose(ex.result, expected)
+
+
+def test_lr_beyond_the_cap_is_clamped():
+    lo, hi, _ = widgets.LR_RANGES_2D["sgd"]
+    ex = widgets.explorer_2d("sgd", "wobbly", lr=100.0)
+    assert ex.params["lr"] == pytest.approx(hi)
+    s = surfaces.wobbly
+    np.testing.assert_allclose(ex.result, optlib.run(optlib.sgd(lr=hi), s.grad, s.start, 150))
+    ex.update(lr=1e-9)
+    assert ex.params["lr"] == pytest.approx(lo)
+
+
+def test_a_diverged_run_is_reported_not_raised():
+    ex = widgets.explorer_2d("sgd", "rosenbrock", lr=0.5, steps=50)
+    assert re.fullmatch(r"diverged at step \d+", ex.status)
+    assert np.isfinite(ex.line.get_xydata()).all()
+    ex.update(lr=1e-3)
+    assert ex.status.startswith("after 50 steps")
+
+
+def test_explorer_2d_bad_inputs_list_the_choices():
+    with pytest.raises(ValueError, match="'wobbly'"):
+        widgets.explorer_2d("adam", "wobly")
+    with pytest.raises(ValueError, match="'adam'"):
+        widgets.explorer_2d("adamm")
+    with pytest.raises(ValueError, match=r"x in \[-3, 3\]"):
+        widgets.explorer_2d("adam", "wobbly", start=(5.0, 0.0))
+    for steps in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="steps"):
+            widgets.explorer_2d("adam", "wobbly", steps=steps)
+    ex = widgets.explorer_2d("sgd")
+    with pytest.raises(ValueError, match="allowed: .*'lr'"):
+        ex.update(beta1=0.5)
+    with pytest.raises(ValueError, match="window"):
+        ex.update(start=(0.0, 10.0))
+
+
+# --------------------------------------------------------------------------
+# Static twins
+# --------------------------------------------------------------------------
+
+def test_explorer_1d_static_small_multiples():
+    fig = widgets.explorer_1d_static("momentum", "rectangles", values=[0.0, 0.5, 0.9], lr=0.25)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 3
+    assert [ax.get_title() for ax in axes] == ["gamma = 0", "gamma = 0.5", "gamma = 0.9"]
+    assert len({ax.get_ylim() for ax in axes}) == 1          # one y scale to compare
+    np.testing.assert_allclose(axes[2].get_lines()[2].get_ydata(), optlib.respond(
+        optlib.momentum(lr=0.25, gamma=0.9), signals.rectangles(300)))
+
+
+def test_explorer_1d_static_sweep():
+    html = widgets.explorer_1d_static("adam", "spikes", kind="sweep")
+    assert frame_count(html.data) == len(widgets.SWEEP_VALUES["beta1"])
+
+
+def test_explorer_2d_static_small_multiples_and_sweep():
+    values = [0.0, 0.5, 0.9, 0.975]
+    fig = widgets.explorer_2d_static("momentum", "wobbly", values=values, lr=0.01)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 4 and all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
+    html = widgets.explorer_2d_static("adam", "two_minimums", param="lr",
+                                      values=[0.01, 0.1, 0.5], kind="sweep")
+    assert frame_count(html.data) == 3
+
+
+def test_static_twin_bad_inputs():
+    with pytest.raises(ValueError, match="'gamma'"):
+        widgets.explorer_1d_static("momentum", param="beta1")
+    with pytest.raises(ValueError, match="multiples"):
+        widgets.explorer_2d_static("adam", kind="movie")
+    with pytest.raises(ValueError, match="'ripple'"):
+        widgets.explorer_2d_static("adam", "ripples")
+
+
+def test_a_rejected_update_changes_nothing():
+    ex = widgets.explorer_2d("momentum", "wobbly", lr=0.02)
+    before = ex.line.get_xydata().copy()
+    with pytest.raises(ValueError, match="gamma"):
+        ex.update(method="adam", gamma=0.5)     # adam has no gamma: nothing may switch
+    with pytest.raises(ValueError, match="window"):
+        ex.update(surface="rosenbrock", start=(-1.9, -2.5))     # outside rosenbrock's window
+    assert ex.method == "momentum" and ex.surface.name == "wobbly"
+    assert ex.params == {"lr": pytest.approx(0.02), "gamma": 0.9}
+    np.testing.assert_array_equal(ex.line.get_xydata(), before)
+
+
+def test_explorer_2d_takes_a_factory_but_only_named_surfaces():
+    ex = widgets.explorer_2d(optlib.nesterov, "saddle", lr=0.01)
+    assert ex.method == "nesterov"
+    with pytest.raises(ValueError, match="SURFACES"):
+        widgets.explorer_2d("adam", surfaces.rotated_quadratic(L=4.0, mu=1.0))

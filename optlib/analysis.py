@@ -126,9 +126,11 @@ def optimal_momentum(mu: float, L: float):
 def critical_gamma(lr, curvature):
     r"""The momentum at which one direction is critically damped: :math:`(1 - \sqrt{\eta\lambda})^2`.
 
-    Below it the coordinate creeps to 0 without oscillating (real roots); above
-    it, it oscillates with rate :math:`\sqrt\gamma` (complex roots). Valid for
-    :math:`0 < \eta\lambda < 1`.
+    For :math:`0 < \eta\lambda < 1`, below it the coordinate creeps to 0 without
+    oscillating (real positive roots); above it, it spirals in with rate
+    :math:`\sqrt\gamma` (complex roots). For :math:`1 < \eta\lambda < 4` the same
+    formula gives the other edge of the complex region: below it the roots are
+    real and negative (the coordinate flips sign every step).
 
     >>> float(critical_gamma(0.25, 1.0))
     0.25

@@ -35,6 +35,7 @@ player, to end the cell with.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import inspect
 from io import BytesIO
@@ -116,7 +117,9 @@ def _fmt(v) -> str:
 
 
 def _describe(method, params: dict) -> str:
-    return f"{method}: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in params.items())
+    """'momentum: lr = 0.1, gamma = 0.9', or just the method when it has no parameters."""
+    values = ", ".join(f"{k} = {_fmt(v)}" for k, v in params.items())
+    return f"{method}: {values}" if values else method
 
 
 def _check_steps(steps, high=None):
@@ -401,12 +404,17 @@ class _Explorer:
         from IPython import get_ipython
         if getattr(get_ipython(), "kernel", None) is None:
             return
-        from IPython.display import Image, clear_output, display
         png = BytesIO()
         self.fig.savefig(png, format="png", dpi=self.fig.dpi)
-        with self.output:
-            clear_output(wait=True)
-            display(Image(data=png.getvalue()))
+        # Set the Output widget's content directly rather than capturing a display
+        # inside ``with self.output:``: capturing ties the output to the running
+        # cell's message, and headless runners (nbclient, so nbval and the book
+        # build) then intermittently wait for that cell until their timeout.
+        self.output.outputs = ({
+            "output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(png.getvalue()).decode("ascii"),
+                     "text/plain": f"<{type(self).__name__} figure>"},
+        },)
 
     def _repr_mimebundle_(self, **kwargs):
         """Shown as its widget; the plain-text form (kept in git) is one short line."""

@@ -25,6 +25,9 @@ def execute(path: str, timeout: int = 180) -> float:
                    resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}}).execute()
     elapsed = time.perf_counter() - start
     nbformat.write(strip(nb), path)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    if errors:  # raised while displaying an output, after the cell itself succeeded
+        raise RuntimeError(f"{path}: an output raised {errors[0].ename}: {errors[0].evalue}")
     return elapsed
 
 

@@ -25,6 +25,10 @@ def heavy_kinds(nb) -> set[str]:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             found |= {k for k in out.get("data", {}) if k not in KEEP}
+        outs = cell.get("outputs", [])
+        if any(a.output_type == b.output_type == "stream" and a.name == b.name
+               for a, b in zip(outs, outs[1:])):
+            found.add("split stream outputs")
         if "execution" in cell.get("metadata", {}):
             found.add("cell metadata: execution timings")
     if "widgets" in nb.metadata:
@@ -40,6 +44,10 @@ def strip(nb):
             continue
         kept = []
         for out in cell.outputs:
+            if (out.output_type == "stream" and kept and kept[-1].output_type == "stream"
+                    and kept[-1].name == out.name):
+                kept[-1].text += out.text  # one block per stream, so diffs stay stable
+                continue
             if "data" in out:
                 out["data"] = {k: v for k, v in out["data"].items() if k in KEEP}
                 out["metadata"] = {}

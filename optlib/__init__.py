@@ -5,11 +5,8 @@ Optimizers are factories returning an object with pure ``init`` and ``step``
 """
 from .optimizers import (Optimizer, adadelta, adagrad, adam, adamax, adamw, amsgrad,
                          momentum, nadam, nesterov, rmsprop, sgd)
-from .running import respond, run
-from . import signals, surfaces
-from . import plotting, animation, widgets
-from .runners import run_with_states, run_many, grid_starts, cloud_starts, basins
-from . import analysis
+from .runners import basins, cloud_starts, grid_starts, respond, run, run_many, run_with_states
+from . import analysis, animation, plotting, signals, surfaces, widgets
 
 __version__ = "0.1.0"
 

@@ -42,7 +42,7 @@ from matplotlib.patches import Patch
 
 from . import signals as _signals
 from .optimizers import Optimizer
-from .running import respond
+from .runners import respond
 
 __all__ = ["OPTIMIZER_COLORS", "PALETTE", "style", "color_of", "colors_for", "sweep_colors",
            "divergence_step", "drawable", "contour", "trajectories", "response", "response_grid",

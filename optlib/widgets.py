@@ -47,7 +47,7 @@ from matplotlib.figure import Figure
 
 from . import plotting
 from . import signals as _signals
-from .running import respond, run
+from .runners import respond, run
 
 __all__ = ["Explorer1D", "Explorer2D", "explorer_1d", "explorer_2d",
            "explorer_1d_static", "explorer_2d_static", "LR_RANGES_1D", "LR_RANGES_2D"]

@@ -1,4 +1,5 @@
-"""Tests of optlib.running: ``run`` (whole trajectories) and ``respond`` (1D response to a signal).
+"""Tests of optlib.runners' single-run drivers: ``run`` (whole trajectories) and ``respond``
+(the 1D response to a signal). The many-run helpers are tested in test_runners.py.
 
 Expected values come from hand-worked numbers or from the update rules written
 out independently here, never from optlib's own output.

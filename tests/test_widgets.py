@@ -211,3 +211,20 @@ def test_explorer_2d_takes_a_factory_but_only_named_surfaces():
     assert ex.method == "nesterov"
     with pytest.raises(ValueError, match="SURFACES"):
         widgets.explorer_2d("adam", surfaces.rotated_quadratic(L=4.0, mu=1.0))
+
+
+def test_explorer_sets_its_figure_without_capturing_cell_output(monkeypatch):
+    """Headless runners (nbclient, so nbval and the book build) intermittently waited a
+    whole cell timeout when the explorer drew inside ``with output:``; it now sets the
+    Output widget's content directly, tied to no cell."""
+    import IPython
+
+    class Shell:
+        kernel = object()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    ex = widgets.Explorer1D("momentum", "rectangles")
+    ex._show()
+    (out,) = ex.output.outputs
+    assert out["output_type"] == "display_data" and out["data"]["image/png"]
+    assert ex.output.msg_id == ""

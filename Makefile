@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make book       build the site into _build/html (notebooks executed, warnings are errors)"
-	@echo "make student-book  the same site with every solution hidden, into _build/student"
+	@echo "make student-book  the same site with every solution removed, into _build/student/_build/html"
 	@echo "make test       run every test: optlib, doctests, nbval over the chapters, the book build"
 	@echo "make test-fast  optlib tests and doctests only"
 	@echo "make notebooks  re-execute every chapter and store its text outputs only"
@@ -30,9 +30,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
 student-book: $(STAMP)
-	mkdir -p _build
-	sed 's/hide_solutions: false/hide_solutions: true/' _config.yml > _build/_config_student.yml
-	$(BIN)/jupyter-book build . --config _build/_config_student.yml --path-output _build/student --warningiserror --nitpick --keep-going
+	$(BIN)/python scripts/exercises.py student-book
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests optlib chapters --doctest-modules --nbval --nbval-current-env --nbval-cell-timeout=120 -p no:randomly

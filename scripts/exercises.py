@@ -2,6 +2,7 @@
 
     python scripts/exercises.py student chapters/02_momentum.ipynb -o handout/02_momentum.ipynb
     python scripts/exercises.py grade submissions/alice/02_momentum.ipynb
+    python scripts/exercises.py student-book      # the site without solutions, _build/student
 
 ``student`` does what ``nbgrader generate_assignment`` does to a solution cell:
 the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes
@@ -14,8 +15,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import glob
 import os
 import re
+import shutil
+import subprocess
 import sys
 from typing import NamedTuple
 
@@ -23,6 +27,10 @@ import nbformat
 from nbclient import NotebookClient
 
 SOLUTION = re.compile(r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION", re.S)
+
+
+def _source(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
 def _meta(cell) -> dict:
@@ -38,6 +46,56 @@ def student_version(nb):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nb
+
+
+def hide_solutions(nb):
+    """A copy of ``nb`` without its solutions, for the student edition of the site.
+
+    Markdown from a ``{solution-start}`` line to the closing fence after its
+    ``{solution-end}`` is cut out; code cells in between are tagged
+    ``remove-cell``, so they still run (the checks after them need their
+    functions) but the page shows none of them. (sphinx-exercise's own
+    ``hide_solutions`` option fails on gated solutions that contain code cells.)
+    """
+    nb = copy.deepcopy(nb)
+    inside = False
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            if inside:
+                tags = cell.metadata.setdefault("tags", [])
+                if "remove-cell" not in tags:
+                    tags.append("remove-cell")
+            continue
+        kept, lines = [], iter(_source(cell).split("\n"))
+        for line in lines:
+            if "{solution-start}" in line:
+                inside = True
+            elif "{solution-end}" in line:
+                inside = False
+                next(lines, None)  # the fence that closes the end marker
+            elif not inside:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+    return nb
+
+
+def build_student_book(root: str = ".") -> str:
+    """Build the site with every solution removed into ``_build/student``; return its html path."""
+    src = os.path.join(root, "_build", "student_src")
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(src)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        shutil.copy(os.path.join(root, name), src)
+    for folder in ("_ext", "optlib", "chapters"):
+        shutil.copytree(os.path.join(root, folder), os.path.join(src, folder),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    for path in glob.glob(os.path.join(src, "chapters", "*.ipynb")):
+        nbformat.write(hide_solutions(nbformat.read(path, as_version=4)), path)
+    out = os.path.abspath(os.path.join(root, "_build", "student"))
+    exe = os.path.join(os.path.dirname(sys.executable), "jupyter-book")
+    subprocess.run([exe, "build", src, "--path-output", out, "--warningiserror", "--nitpick",
+                    "--keep-going"], check=True)
+    return os.path.join(out, "_build", "html")
 
 
 class CheckResult(NamedTuple):
@@ -81,7 +139,12 @@ def main(argv=None) -> int:
     g = sub.add_parser("grade", help="run a submission and score its autograded checks")
     g.add_argument("notebook")
     g.add_argument("--reference", help="the book's notebook, whose locked checks are used")
+    sub.add_parser("student-book", help="build the site without solutions into _build/student")
     args = parser.parse_args(argv)
+
+    if args.command == "student-book":
+        print(f"student edition in {build_student_book()}")
+        return 0
 
     nb = nbformat.read(args.notebook, as_version=4)
     if args.command == "student":

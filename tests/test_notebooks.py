@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from exercises import grade, student_version  # noqa: E402
+from exercises import grade, hide_solutions, student_version  # noqa: E402
 from strip_notebooks import heavy_kinds  # noqa: E402
 
 
@@ -154,3 +154,20 @@ def test_autograded_checks_fail_on_the_student_version(path):
     assert results, f"{path.name} has no autograded check"
     passing = [r.grade_id for r in results if r.passed]
     assert not passing, f"{path.name}: checks {passing} pass without a solution"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_student_edition_keeps_exercises_and_drops_solutions(path):
+    """``make student-book`` renders this: every exercise, no solution, checks still runnable."""
+    nb = read(path)
+    hidden = hide_solutions(nb)
+    text = markdown(hidden)
+    assert "{solution-start}" not in text and "{solution-end}" not in text
+    assert re.findall(r"\{exercise\}", text) == re.findall(r"\{exercise\}", markdown(nb))
+    code = [c for c in hidden.cells if c.cell_type == "code"]
+    assert len(code) == len([c for c in nb.cells if c.cell_type == "code"])
+    for c in code:
+        if nbgrader(c).get("solution"):
+            assert "remove-cell" in c.metadata.get("tags", []), "a solution cell would be shown"
+        if nbgrader(c).get("grade"):
+            assert "remove-cell" not in c.metadata.get("tags", []), "a check cell would be hidden"

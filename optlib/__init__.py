@@ -4,9 +4,9 @@ Optimizers are factories returning an object with pure ``init`` and ``step``
 (see :mod:`optlib.optimizers`); :func:`run` and :func:`respond` drive them.
 """
 from .optimizers import (Optimizer, adadelta, adagrad, adam, adamax, adamw, amsgrad,
-                         momentum, nadam, nesterov, rmsprop, sgd)
+                         momentum, nadam, nesterov, rmsprop, scheduled, sgd)
 from .runners import basins, cloud_starts, grid_starts, respond, run, run_many, run_with_states
-from . import analysis, animation, plotting, signals, surfaces, widgets
+from . import analysis, animation, plotting, schedules, signals, surfaces, widgets
 
 __version__ = "0.1.0"
 
@@ -16,4 +16,5 @@ OPTIMIZERS = {f.__name__: f for f in (sgd, momentum, nesterov, adagrad, rmsprop,
 
 __all__ = ["Optimizer", "OPTIMIZERS", "run", "respond", "sgd", "momentum", "nesterov",
            "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam", "amsgrad", "adamw",
-           "run_with_states", "run_many", "grid_starts", "cloud_starts", "basins"]
+           "run_with_states", "run_many", "grid_starts", "cloud_starts", "basins",
+           "scheduled", "schedules"]

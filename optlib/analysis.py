@@ -136,3 +136,51 @@ def critical_gamma(lr, curvature):
     0.25
     """
     return (1 - np.sqrt(np.multiply(lr, curvature))) ** 2
+
+
+def stability_limit(method: str, gamma=0.0):
+    r"""The largest :math:`\eta\lambda` at which ``method`` still converges.
+
+    .. math::
+        \text{gd: } 2, \qquad \text{momentum: } 2(1+\gamma), \qquad
+        \text{nesterov: } \frac{2(1+\gamma)}{1+2\gamma}
+
+    Derivation. Write :math:`h = \eta\lambda`. The recurrence
+    :math:`x_t = b\,x_{t-1} - c\,x_{t-2}` of :func:`recurrence` converges iff both
+    roots of :math:`z^2 - b z + c` lie inside the unit circle, which for real
+    b, c holds iff :math:`|c| < 1` and :math:`|b| < 1 + c` (Jury's test); at the
+    limit a root sits at :math:`z = -1`, the iterate flipping sign every step.
+
+    - gd: :math:`b = 1 - h`, c = 0, so :math:`|1 - h| < 1`: :math:`0 < h < 2`.
+    - momentum: :math:`b = 1 + \gamma - h`, :math:`c = \gamma < 1`, so
+      :math:`|1 + \gamma - h| < 1 + \gamma`: :math:`0 < h < 2(1+\gamma)`.
+    - nesterov: :math:`b = (1+\gamma)(1-h)`, :math:`c = \gamma(1-h)`. For
+      :math:`h \le 1`, :math:`b < 1 + c` is :math:`1 - h < 1`, true for h > 0.
+      For :math:`h > 1` put :math:`s = h - 1`: :math:`(1+\gamma)s < 1 - \gamma s`,
+      i.e. :math:`s < 1/(1+2\gamma)` (and then :math:`|c| = \gamma s < 1`), so
+      :math:`h < 1 + 1/(1+2\gamma) = 2(1+\gamma)/(1+2\gamma)`.
+
+    Momentum stretches the stable range up to 4 as :math:`\gamma \to 1`;
+    Nesterov's look-ahead shrinks it back towards 4/3. The lr limit on a
+    problem of largest curvature L is ``stability_limit(method, gamma) / L``.
+    ``gamma`` (ignored by gd) must lie in [0, 1) and may be an array.
+
+    >>> stability_limit("gd"), stability_limit("momentum", 0.5), stability_limit("nesterov", 0.5)
+    (2.0, 3.0, 1.5)
+    >>> stability_limit("nesterov", [0.0, 0.9]).round(4)
+    array([2.    , 1.3571])
+    """
+    _method(method)
+    g = np.asarray(gamma, dtype=float)
+    if not np.all((0.0 <= g) & (g < 1.0)):
+        raise ValueError(f"gamma must be in [0, 1), got {gamma!r}")
+    if method == "gd":
+        limit = np.full(g.shape, 2.0)
+    elif method == "momentum":
+        limit = 2 * (1 + g)
+    else:
+        limit = 2 * (1 + g) / (1 + 2 * g)
+    return float(limit) if limit.ndim == 0 else limit
+
+
+__all__ += ["stability_limit"]

@@ -226,7 +226,8 @@ def sgd(lr: float = 1e-3) -> Optimizer:
 
     >>> import numpy as np, optlib
     >>> opt = optlib.sgd(lr=0.1)
-    >>> x, state = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: 2 * x)
+    >>> x0 = np.array([1.0])
+    >>> x, state = opt.step(x0, opt.init(x0), lambda x: 2 * x)
     >>> x
     array([0.8])
 
@@ -274,7 +275,8 @@ def momentum(lr: float = 1e-3, gamma: float = 0.9) -> Optimizer:
                      _zeros_state(MomentumState, 1), update)
 
 
-def nesterov(lr: float = 1e-3, gamma: float = 0.9, lookahead_points: int = 1) -> Optimizer:
+def nesterov(lr: float = 1e-3, gamma: float = 0.9,
+             lookahead_points: int = 1) -> Optimizer:
     r"""Nesterov's accelerated gradient, in its look-ahead form.
 
     .. math::
@@ -284,7 +286,7 @@ def nesterov(lr: float = 1e-3, gamma: float = 0.9, lookahead_points: int = 1) ->
     The gradient is taken where momentum alone would carry the parameters.
     ``lr`` is :math:`\eta`, ``gamma`` is :math:`\gamma`.
 
-    ``lookahead_points = K > 1`` is the smoothed look-ahead of the seed article:
+    ``lookahead_points = K > 1`` is the seed article's smoothed look-ahead:
     the gradient is averaged over the K points
     :math:`x_{t-1} - \tfrac{k}{K}\gamma v_{t-1}`, k = 1..K, along the step
     (K = 1 is Nesterov's rule).
@@ -311,7 +313,8 @@ def nesterov(lr: float = 1e-3, gamma: float = 0.9, lookahead_points: int = 1) ->
         if K == 1:
             g = _gradient(grad, x - ahead)
         else:
-            g = sum(_gradient(grad, x - (k / K) * ahead) for k in range(1, K + 1)) / K
+            g = sum(_gradient(grad, x - (k / K) * ahead)
+                    for k in range(1, K + 1)) / K
         v = gamma * state.v + lr * g
         return x - v, MomentumState(state.t + 1, v)
 
@@ -640,3 +643,105 @@ def nadam(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float
         return x - step, NadamState(t, m, v, mu_product)
 
     return Optimizer("nadam", hp, init, update)
+
+
+# --------------------------------------------------------------------------
+# A learning rate that changes from step to step
+# --------------------------------------------------------------------------
+
+#: The factories that :func:`scheduled` accepts, by name.
+_FACTORIES = {f.__name__: f for f in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta,
+                                      adam, adamax, nadam, amsgrad, adamw)}
+
+
+def _scheduled_lr(schedule, t: int) -> float:
+    """schedule(t), checked like any lr; the message says which step gave it."""
+    lr = schedule(t)
+    try:
+        return _positive("lr", lr)
+    except ValueError as error:
+        raise ValueError(f"schedule({t}) = {lr!r} is not a valid lr: {error}") from None
+
+
+class ScheduledOptimizer(Optimizer):
+    """An optimizer whose lr follows a schedule; prints as the :func:`scheduled` call."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        hp = dict(self.hyperparams)
+        schedule = hp.pop("schedule")
+        args = "".join(f", {k}={v!r}" for k, v in hp.items())
+        return f"scheduled({self.name}, {schedule!r}{args})"
+
+
+def scheduled(factory, schedule, **hyperparams) -> Optimizer:
+    r"""Run the rule of ``factory`` with the learning rate ``schedule(t)`` at step t.
+
+    Step t (t = 1, 2, ...) is the step of ``factory(lr=schedule(t), **hyperparams)``
+    taken from the current state: only :math:`\eta` changes, the state (velocity,
+    moments, step counter ``state.t``) carries on as in a constant-lr run. So
+    :math:`x_t = x_{t-1} - \eta_t g_t` for ``sgd``, and for ``adam``
+
+    .. math::
+        x_t = x_{t-1} - \eta_t\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},
+
+    which is what torch gives for ``SGD(lr)`` and ``Adam(lr)`` under any
+    ``torch.optim.lr_scheduler``: their states do not contain the lr. (torch's
+    schedulers count epochs from 0 for the first step, so ``LambdaLR`` with
+    ``lr_lambda(e) = schedule(e + 1) / lr0`` matches.)
+
+    **Momentum differs from torch.** optlib's velocity carries the lr,
+    :math:`v_t = \gamma v_{t-1} + \eta_t g_t`: a new lr weights only the new
+    gradient. torch's ``SGD(momentum=gamma)`` keeps the buffer
+    :math:`b_t = \gamma b_{t-1} + g_t = v_t/\eta` and steps by :math:`\eta_t b_t`,
+    so a new lr rescales the whole buffer, past gradients included. With a
+    constant lr the two agree; chapter 02 computes the difference.
+
+    ``factory`` is one of optlib's factories (``optlib.sgd``, ...) or its name;
+    ``schedule`` is a callable of t returning a finite lr > 0 (see
+    :mod:`optlib.schedules`); ``hyperparams`` are the factory's other
+    hyperparameters (``lr`` is the schedule's). The factory's rule is rebuilt
+    at every step, so every ``schedule(t)`` is validated like ``lr``.
+
+    >>> import numpy as np, optlib
+    >>> from optlib.schedules import inverse_time, step_decay
+    >>> opt = optlib.scheduled(optlib.sgd, inverse_time(lr0=0.5, decay=1.0))
+    >>> opt
+    scheduled(sgd, inverse_time(lr0=0.5, decay=1.0))
+    >>> optlib.run(opt, lambda x: 2 * x, np.array([1.0]), 3)[:, 0]  # lr 1/4, 1/6, 1/8
+    array([1.        , 0.5       , 0.33333333, 0.25      ])
+
+    Momentum, lr 0.2 then 0.1, a constant gradient 1: optlib's v is 0.2, then
+    0.5 * 0.2 + 0.1 = 0.2, so x goes 1 -> 0.8 -> 0.6; torch's buffer is 1, then
+    1.5, and its second step 0.1 * 1.5 = 0.15 lands on 0.65.
+
+    >>> opt = optlib.scheduled("momentum", step_decay(lr0=0.2, factor=0.5, every=1), gamma=0.5)
+    >>> path = optlib.run(opt, lambda x: np.ones_like(x), np.array([1.0]), 2)
+    >>> path[:, 0]
+    array([1. , 0.8, 0.6])
+    """
+    if isinstance(factory, str) and factory in _FACTORIES:
+        factory = _FACTORIES[factory]
+    if not any(factory is f for f in _FACTORIES.values()):
+        raise ValueError(f"factory must be one of optlib's optimizers "
+                         f"({', '.join(_FACTORIES)}), got {factory!r}")
+    if not callable(schedule):
+        raise ValueError(f"schedule must be a callable schedule(t) -> lr, "
+                         f"got {type(schedule).__name__}")
+    if "lr" in hyperparams:
+        raise ValueError(f"lr must not be given to scheduled (got lr={hyperparams['lr']!r}): "
+                         f"the schedule sets it, lr = schedule(t) at step t")
+    # build the first step's rule now: it checks the other hyperparameters and schedule(1)
+    first = factory(lr=_scheduled_lr(schedule, 1), **hyperparams)
+    fixed = {k: v for k, v in first.hyperparams.items() if k != "lr"}
+
+    def update(x, state, grad):
+        lr = _scheduled_lr(schedule, state.t + 1)
+        return factory(lr=lr, **hyperparams)._update(x, state, grad)
+
+    return ScheduledOptimizer(factory.__name__, {"schedule": schedule, **fixed},
+                              first._init, update)
+
+
+__all__ += ["scheduled", "ScheduledOptimizer"]

@@ -46,14 +46,16 @@ def _check_optimizer(opt):
 
 
 def run(opt: Optimizer, grad, x0, steps: int) -> np.ndarray:
-    """Take ``steps`` steps from ``x0``; return the trajectory, shape ``(steps + 1, *x0.shape)``.
+    """Take ``steps`` steps from ``x0``; return the trajectory.
 
-    Row 0 is ``x0``. Divergence does not raise: once an iterate overflows, the
+    The trajectory has shape ``(steps + 1, *x0.shape)``; row 0 is ``x0``.
+    Divergence does not raise: once an iterate overflows, the
     non-finite values stay in the trajectory (numpy's overflow warnings are
     silenced), so a plot can show the run as diverged.
 
     >>> import numpy as np, optlib
-    >>> optlib.run(optlib.sgd(lr=0.25), lambda x: 2 * x, np.array([1.0]), 3)[:, 0]
+    >>> opt = optlib.sgd(lr=0.25)
+    >>> optlib.run(opt, lambda x: 2 * x, np.array([1.0]), 3)[:, 0]
     array([1.   , 0.5  , 0.25 , 0.125])
     """
     _check_optimizer(opt)

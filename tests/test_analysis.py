@@ -71,3 +71,46 @@ def test_steps_to_reach():
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="method must be one of gd, momentum, nesterov"):
         analysis.rate("adam", 0.1)
+
+
+# stability_limit: the formulas against a scan of the root modulus, then against optlib runs
+GAMMAS = [0.0, 0.1, 0.5, 0.9, 0.99]
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("method", ["gd", "momentum", "nesterov"])
+def test_stability_limit_is_where_the_rate_reaches_one(method, gamma):
+    limit = analysis.stability_limit(method, gamma)
+    expected = {"gd": 2.0, "momentum": 2 * (1 + gamma),
+                "nesterov": 2 * (1 + gamma) / (1 + 2 * gamma)}[method]
+    assert limit == pytest.approx(expected, rel=1e-15)
+    # lr * curvature = h: with curvature 1, lr = h
+    assert analysis.rate(method, limit * (1 - 1e-6), gamma) < 1
+    assert analysis.rate(method, limit * (1 + 1e-6), gamma) >= 1
+    assert analysis.rate(method, limit, gamma) == pytest.approx(1.0, abs=1e-9)
+    # a scan from 0 up to twice the limit: stable exactly on (0, limit)
+    h = np.linspace(1e-3, 2 * limit, 4001)
+    stable = analysis.rate(method, h, gamma) < 1
+    assert stable[h < limit * (1 - 1e-9)].all() and not stable[h > limit * (1 + 1e-9)].any()
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 0.9])
+@pytest.mark.parametrize("method", ["momentum", "nesterov"])
+def test_stability_limit_separates_converging_from_diverging_runs(method, gamma):
+    curvature = 4.0
+    lr_edge = analysis.stability_limit(method, gamma) / curvature
+    factory = getattr(optlib, method)
+    ends = [abs(optlib.run(factory(lr=lr_edge * k, gamma=gamma), lambda x: curvature * x,
+                           np.ones(1), 3000)[-1, 0]) for k in (0.99, 1.01)]
+    assert ends[0] < 1e-3 and not ends[1] < 1e3
+
+
+def test_stability_limit_broadcasts_and_checks_gamma():
+    np.testing.assert_allclose(analysis.stability_limit("momentum", [0.0, 0.5]), [2.0, 3.0])
+    assert analysis.stability_limit("gd", [0.2, 0.4]).tolist() == [2.0, 2.0]
+    assert isinstance(analysis.stability_limit("gd"), float)
+    for bad in (1.0, -0.1, [0.5, 1.2]):
+        with pytest.raises(ValueError, match=r"gamma must be in \[0, 1\)"):
+            analysis.stability_limit("momentum", bad)
+    with pytest.raises(ValueError, match="method must be one of"):
+        analysis.stability_limit("adam")

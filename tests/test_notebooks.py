@@ -171,3 +171,11 @@ def test_student_edition_keeps_exercises_and_drops_solutions(path):
             assert "remove-cell" in c.metadata.get("tags", []), "a solution cell would be shown"
         if nbgrader(c).get("grade"):
             assert "remove-cell" not in c.metadata.get("tags", []), "a check cell would be hidden"
+
+
+def test_instructor_guide_lists_every_exercise():
+    guide = (ROOT / "chapters" / "appendix_instructor_guide.md").read_text()
+    listed = set(re.findall(r"\{ref\}`[^`<]*<(ex-[^>]+)>`", guide))
+    for path in NOTEBOOKS:
+        for label in re.findall(r"```\{exercise\}[^\n]*\n:label: (\S+)", markdown(read(path))):
+            assert label in listed, f"{label} ({path.name}) is missing from the instructor guide's table"

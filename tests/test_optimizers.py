@@ -733,3 +733,129 @@ if __name__ == "__main__":
           f"{len(TORCH_RUNS)} runs of {TORCH['steps'][-1]} steps:")
     for name in optlib.OPTIMIZERS:
         print(f"  {name:9s} {worst[name]:.1e}")
+
+
+# ==========================================================================
+# 7. Learning-rate schedules: optlib.scheduled
+# ==========================================================================
+
+from optlib.schedules import constant, inverse_time, step_decay  # noqa: E402
+
+
+def default_lr(name):
+    return inspect.signature(optlib.OPTIMIZERS[name]).parameters["lr"].default
+
+
+@pytest.mark.parametrize("name, hp", CONFIGS, ids=CONFIG_IDS)
+def test_scheduled_with_a_constant_schedule_is_the_plain_optimizer(name, hp):
+    lr = hp.get("lr", default_lr(name))
+    others = {k: v for k, v in hp.items() if k != "lr"}
+    plain = build(name, hp)
+    for schedule in (constant(lr), lambda t: lr):
+        opt = optlib.scheduled(optlib.OPTIMIZERS[name], schedule, **others)
+        ours = optlib.run(opt, smooth_grad, np.array([[0.3, -0.7], [1.2, 0.4]]), 40)
+        theirs = optlib.run(plain, smooth_grad, np.array([[0.3, -0.7], [1.2, 0.4]]), 40)
+        assert np.array_equal(ours, theirs)
+        x, state = opt.step(np.ones(2), opt.init(np.ones(2)), smooth_grad)
+        assert type(state) is type(plain.init(np.ones(2))) and state.t == 1
+
+
+def test_scheduled_sgd_by_hand():
+    # f = x^2, g = 2x; lr_t = 0.5 / (1 + t) = 1/4, 1/6, 1/8
+    # x1 = 1 - 1/4 * 2 = 1/2; x2 = 1/2 - 1/6 * 1 = 1/3; x3 = 1/3 - 1/8 * 2/3 = 1/4
+    # torch: SGD(lr=0.5) with LambdaLR(lambda e: 1 / (2 + e)) takes the same steps
+    opt = optlib.scheduled(optlib.sgd, inverse_time(lr0=0.5, decay=1.0))
+    xs, states = steps(opt, [1.0], lambda x: 2 * x, 3)
+    np.testing.assert_allclose(np.ravel(xs), [1 / 2, 1 / 3, 1 / 4], rtol=1e-15)
+    assert [s.t for s in states] == [1, 2, 3]
+
+
+def test_scheduled_adam_by_hand():
+    # beta1 = beta2 = 0.5, eps = 0, gradients 1, -1, 2; lr_t = 0.5, 0.25, 0.125
+    # t=1: m = 0.5, v = 0.5; m_hat = 1, v_hat = 1: step 0.5, x = 0.5
+    # t=2: m = 0.25 - 0.5 = -0.25, v = 0.25 + 0.5 = 0.75; m_hat = -1/3, v_hat = 1:
+    #      step -0.25/3, x = 0.5 + 1/12 = 7/12
+    # t=3: m = -0.125 + 1 = 0.875, v = 0.375 + 2 = 2.375; m_hat = 1, v_hat = 19/7:
+    #      step 0.125 sqrt(7/19), x = 7/12 - 0.125 sqrt(7/19)
+    # torch: Adam(lr=0.5) with LambdaLR(lambda e: 0.5 ** e) takes the same steps,
+    # since its moments do not contain the lr
+    opt = optlib.scheduled(optlib.adam, step_decay(lr0=0.5, factor=0.5, every=1),
+                           beta1=0.5, beta2=0.5, eps=0.0)
+    xs, states = steps(opt, [1.0], scripted(1.0, -1.0, 2.0), 3)
+    np.testing.assert_allclose(np.ravel(xs), [0.5, 7 / 12, 7 / 12 - 0.125 * np.sqrt(7 / 19)],
+                               rtol=1e-15)
+    assert states[-1].m[0] == 0.875 and states[-1].v[0] == 2.375 and states[-1].t == 3
+
+
+def test_scheduled_momentum_by_hand_and_how_torch_differs():
+    # gamma = 0.5, constant gradient 1, lr 0.2 then 0.1 then 0.1
+    # optlib: v = 0.2, 0.1 + 0.1 = 0.2, 0.1 + 0.1 = 0.2; x = 0.8, 0.6, 0.4
+    # torch SGD(momentum=0.5): buffer b = 1, 1.5, 1.75; steps 0.2, 0.15, 0.175;
+    # x = 0.8, 0.65, 0.475 (the new lr rescales the whole buffer)
+    opt = optlib.scheduled(optlib.momentum, lambda t: 0.2 if t == 1 else 0.1, gamma=0.5)
+    xs, states = steps(opt, [1.0], scripted(1.0, 1.0, 1.0), 3)
+    np.testing.assert_allclose(np.ravel(xs), [0.8, 0.6, 0.4], rtol=1e-15)
+    np.testing.assert_allclose([s.v[0] for s in states], [0.2, 0.2, 0.2], rtol=1e-15)
+    x, b, torch_xs = 1.0, 0.0, []
+    for lr in (0.2, 0.1, 0.1):        # torch's rule, written out
+        b = 0.5 * b + 1.0
+        x = x - lr * b
+        torch_xs.append(x)
+    np.testing.assert_allclose(torch_xs, [0.8, 0.65, 0.475], rtol=1e-15)
+
+
+def test_scheduled_n_by_2_is_n_separate_runs():
+    starts = np.array([[-1.0, 0.5], [0.3, 2.0], [1.5, -0.2]])
+    for name, hp in (("sgd", {}), ("nesterov", {"gamma": 0.9}), ("adam", {"beta1": 0.8})):
+        opt = optlib.scheduled(name, inverse_time(lr0=0.05, decay=0.1), **hp)
+        together = optlib.run(opt, smooth_grad, starts, 30)
+        apart = np.stack([optlib.run(opt, smooth_grad, s, 30) for s in starts], axis=1)
+        assert np.array_equal(together, apart)
+
+
+def test_scheduled_step_is_pure():
+    opt = optlib.scheduled(optlib.adam, inverse_time(lr0=0.1, decay=0.5))
+    x = np.array([0.5, -1.0])
+    state = opt.init(x)
+    x_copy, state_copy = x.copy(), [np.copy(a) for a in state]
+    first = opt.step(x, state, smooth_grad)
+    again = opt.step(x, state, smooth_grad)      # the same inputs give the same answer
+    assert np.array_equal(first[0], again[0])
+    assert np.array_equal(x, x_copy) and all(np.array_equal(a, b)
+                                             for a, b in zip(state, state_copy))
+
+
+def test_scheduled_validation():
+    with pytest.raises(ValueError, match="factory must be one of optlib's optimizers"):
+        optlib.scheduled(lambda lr: optlib.sgd(lr=lr), constant(0.1))
+    with pytest.raises(ValueError, match="factory must be one of optlib's optimizers"):
+        optlib.scheduled("adamm", constant(0.1))
+    with pytest.raises(ValueError, match="schedule must be a callable"):
+        optlib.scheduled(optlib.sgd, 0.1)
+    with pytest.raises(ValueError, match=r"^lr must not be given to scheduled"):
+        optlib.scheduled(optlib.sgd, constant(0.1), lr=0.1)
+    with pytest.raises(ValueError, match=r"gamma must be in \[0, 1\), got 1\.0"):
+        optlib.scheduled(optlib.momentum, constant(0.1), gamma=1.0)
+    with pytest.raises(TypeError):
+        optlib.scheduled(optlib.sgd, constant(0.1), gamma=0.9)   # sgd has no gamma
+    for bad in (0.0, -0.1, math.nan, math.inf, "0.1", None):
+        with pytest.raises(ValueError, match=r"schedule\(1\) = .* lr must be finite and > 0"):
+            optlib.scheduled(optlib.sgd, lambda t, bad=bad: bad)
+    # a schedule that goes bad later raises at that step, naming it
+    opt = optlib.scheduled(optlib.sgd, lambda t: 0.1 if t < 3 else -0.1)
+    with pytest.raises(ValueError, match=r"schedule\(3\) = -0\.1 is not a valid lr"):
+        optlib.run(opt, smooth_grad, np.ones(2), 5)
+
+
+def test_scheduled_repr_and_attributes():
+    opt = optlib.scheduled(optlib.sgd, inverse_time(lr0=0.5, decay=0.01))
+    assert repr(opt) == "scheduled(sgd, inverse_time(lr0=0.5, decay=0.01))"
+    opt = optlib.scheduled("momentum", step_decay(lr0=0.1, factor=0.5, every=100), gamma=0.8)
+    assert repr(opt) == \
+        "scheduled(momentum, step_decay(lr0=0.1, factor=0.5, every=100), gamma=0.8)"
+    assert opt.name == "momentum" and opt.gamma == 0.8 and isinstance(opt, optlib.Optimizer)
+    namespace = {**optlib.OPTIMIZERS, "scheduled": optlib.scheduled,
+                 "step_decay": step_decay}
+    assert repr(eval(repr(opt), namespace)) == repr(opt)
+    with pytest.raises(AttributeError):
+        opt.lr

@@ -1,0 +1,50 @@
+"""Tests of optlib.schedules: values worked out by hand, readable reprs, bad input."""
+import math
+
+import pytest
+
+from optlib.schedules import Schedule, constant, inverse_time, step_decay
+
+
+def test_constant():
+    s = constant(0.25)
+    assert [s(t) for t in (1, 2, 10 ** 6)] == [0.25, 0.25, 0.25]
+    assert repr(s) == "constant(lr=0.25)"
+
+
+def test_inverse_time_by_hand():
+    s = inverse_time(lr0=0.3, decay=0.5)       # 0.3 / (1 + t/2): 0.2, 0.15, 0.12
+    assert [s(t) for t in (1, 2, 3)] == pytest.approx([0.2, 0.15, 0.12], rel=1e-15)
+    assert repr(s) == "inverse_time(lr0=0.3, decay=0.5)"
+    assert inverse_time(lr0=0.1, decay=0)(1000) == 0.1     # no decay: constant
+    # Robbins-Monro: the lr falls like 1/t, so t * lr_t tends to lr0 / decay
+    assert 1e6 * s(10 ** 6) == pytest.approx(0.3 / 0.5, rel=1e-5)
+
+
+def test_step_decay_by_hand():
+    s = step_decay(lr0=0.8, factor=0.5, every=3)
+    assert [s(t) for t in range(1, 11)] == [0.8] * 3 + [0.4] * 3 + [0.2] * 3 + [0.1]
+    assert repr(s) == "step_decay(lr0=0.8, factor=0.5, every=3)"
+    assert [step_decay(1.0, 1.0, 1)(t) for t in (1, 50)] == [1.0, 1.0]
+
+
+def test_schedules_are_schedules():
+    for s in (constant(0.1), inverse_time(0.1, 0.1), step_decay(0.1, 0.5, 2)):
+        assert isinstance(s, Schedule) and callable(s)
+
+
+@pytest.mark.parametrize("build, pattern", [
+    (lambda: constant(0.0), r"^lr must be finite and > 0, got 0\.0"),
+    (lambda: constant(math.nan), r"^lr must be finite and > 0"),
+    (lambda: inverse_time(-0.1, 0.1), r"^lr0 must be finite and > 0"),
+    (lambda: inverse_time(0.1, -1.0), r"^decay must be finite and >= 0, got -1\.0"),
+    (lambda: inverse_time(0.1, math.inf), r"^decay must be finite and >= 0"),
+    (lambda: step_decay(0.1, 0.0, 5), r"^factor must be in \(0, 1\], got 0\.0"),
+    (lambda: step_decay(0.1, 1.5, 5), r"^factor must be in \(0, 1\], got 1\.5"),
+    (lambda: step_decay(0.1, "half", 5), r"^factor must be in \(0, 1\], got 'half'"),
+    (lambda: step_decay(0.1, 0.5, 0), r"^every must be an integer >= 1, got 0"),
+    (lambda: step_decay(0.1, 0.5, 2.5), r"^every must be an integer >= 1, got 2\.5"),
+])
+def test_bad_arguments_raise_naming_them(build, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        build()

@@ -87,9 +87,9 @@ OTHER_BASINS = "#C8B8A0"
 MANY_MINIMA = 30
 
 _RC = {
-    "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "figure.titlesize": 11,
-    "legend.fontsize": 8, "legend.frameon": False, "legend.title_fontsize": 8,
-    "xtick.labelsize": 8, "ytick.labelsize": 8,
+    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "figure.titlesize": 12,
+    "legend.fontsize": 9, "legend.frameon": False, "legend.title_fontsize": 9,
+    "xtick.labelsize": 9, "ytick.labelsize": 9,
     "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.color": "#E5E5E5", "grid.linewidth": 0.6,
     "lines.linewidth": 1.6, "lines.markersize": 6,

@@ -3,16 +3,12 @@
 Optimizers are factories returning an object with pure ``init`` and ``step``
 (see :mod:`optlib.optimizers`); :func:`run` and :func:`respond` drive them.
 """
-from .optimizers import (Optimizer, adadelta, adagrad, adam, adamax, adamw, amsgrad,
+from .optimizers import (OPTIMIZERS, Optimizer, adadelta, adagrad, adam, adamax, adamw, amsgrad,
                          momentum, nadam, nesterov, rmsprop, scheduled, sgd)
 from .runners import basins, cloud_starts, grid_starts, respond, run, run_many, run_with_states
 from . import analysis, animation, plotting, schedules, signals, surfaces, widgets
 
 __version__ = "0.1.0"
-
-#: The eleven optimizers of the book, by name, in chapter order.
-OPTIMIZERS = {f.__name__: f for f in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta,
-                                      adam, adamax, nadam, amsgrad, adamw)}
 
 __all__ = ["Optimizer", "OPTIMIZERS", "run", "respond", "sgd", "momentum", "nesterov",
            "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam", "amsgrad", "adamw",

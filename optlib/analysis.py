@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["recurrence", "rate", "steps_to_reach", "optimal_gd", "optimal_momentum",
-           "critical_gamma", "gd_stability_limit"]
+           "critical_gamma", "gd_stability_limit", "stability_limit"]
 
 METHODS = ("gd", "momentum", "nesterov")
 
@@ -93,7 +93,7 @@ def steps_to_reach(r, tolerance: float = 1e-6):
 
 def gd_stability_limit(L: float) -> float:
     """Gradient descent converges on every quadratic of largest curvature L iff lr < 2 / L."""
-    return 2.0 / L
+    return stability_limit("gd") / L
 
 
 def optimal_gd(mu: float, L: float):
@@ -182,5 +182,3 @@ def stability_limit(method: str, gamma=0.0):
         limit = 2 * (1 + g) / (1 + 2 * g)
     return float(limit) if limit.ndim == 0 else limit
 
-
-__all__ += ["stability_limit"]

@@ -24,8 +24,8 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 __all__ = [
-    "Optimizer", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
-    "adam", "adamax", "nadam", "amsgrad", "adamw",
+    "Optimizer", "OPTIMIZERS", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
+    "adam", "adamax", "nadam", "amsgrad", "adamw", "scheduled", "ScheduledOptimizer",
     "SgdState", "MomentumState", "AdagradState", "RmspropState", "AdadeltaState",
     "AdamState", "AdamaxState", "NadamState", "AmsgradState",
 ]
@@ -649,8 +649,9 @@ def nadam(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float
 # A learning rate that changes from step to step
 # --------------------------------------------------------------------------
 
-#: The factories that :func:`scheduled` accepts, by name.
-_FACTORIES = {f.__name__: f for f in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta,
+#: The eleven optimizers of the book, by name, in chapter order
+#: (exported as ``optlib.OPTIMIZERS``; the factories :func:`scheduled` accepts).
+OPTIMIZERS = {f.__name__: f for f in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta,
                                       adam, adamax, nadam, amsgrad, adamw)}
 
 
@@ -721,11 +722,11 @@ def scheduled(factory, schedule, **hyperparams) -> Optimizer:
     >>> path[:, 0]
     array([1. , 0.8, 0.6])
     """
-    if isinstance(factory, str) and factory in _FACTORIES:
-        factory = _FACTORIES[factory]
-    if not any(factory is f for f in _FACTORIES.values()):
+    if isinstance(factory, str) and factory in OPTIMIZERS:
+        factory = OPTIMIZERS[factory]
+    if not any(factory is f for f in OPTIMIZERS.values()):
         raise ValueError(f"factory must be one of optlib's optimizers "
-                         f"({', '.join(_FACTORIES)}), got {factory!r}")
+                         f"({', '.join(OPTIMIZERS)}), got {factory!r}")
     if not callable(schedule):
         raise ValueError(f"schedule must be a callable schedule(t) -> lr, "
                          f"got {type(schedule).__name__}")
@@ -743,5 +744,3 @@ def scheduled(factory, schedule, **hyperparams) -> Optimizer:
     return ScheduledOptimizer(factory.__name__, {"schedule": schedule, **fixed},
                               first._init, update)
 
-
-__all__ += ["scheduled", "ScheduledOptimizer"]

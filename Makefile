@@ -4,14 +4,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv book student-book test test-fast notebooks strip lab fixtures bench clean
+.PHONY: help venv book student-book test test-main test-baseline audit-fp test-fast notebooks strip lab fixtures bench clean
+
+# pytest-xdist workers; nbval keeps each notebook in one worker (--dist loadscope)
+JOBS   ?= 2
+PYTEST := $(BIN)/python -m pytest -p no:randomly
+NBVAL  := --nbval --nbval-current-env --nbval-cell-timeout=120
+# the chapters, or NB=chapters/04_adagrad.ipynb for one
+NB     ?= chapters
 
 help:
 	@echo "make book       build the site into _build/html (notebooks executed, warnings are errors)"
 	@echo "make student-book  the same site with every solution removed, into _build/student/_build/html"
-	@echo "make test       run every test: optlib, doctests, nbval over the chapters, the book build"
+	@echo "make test       run every test: optlib, doctests, nbval over the chapters, the book build,"
+	@echo "                then nbval again with numpy at its baseline SIMD dispatch (test-baseline)"
+	@echo "make test-baseline  nbval over the chapters with numpy's SIMD dispatch switched off"
+	@echo "make audit-fp   nbval with sin/exp/... moved by one ulp (3 seeds): finds fragile printed digits"
 	@echo "make test-fast  optlib tests and doctests only"
 	@echo "make notebooks  re-execute every chapter and store its text outputs only"
+	@echo "                (NB=chapters/04_adagrad.ipynb: one chapter; also for test-baseline, audit-fp)"
 	@echo "make strip      remove images, HTML and widget state from the committed notebooks"
 	@echo "make lab        open the chapters in JupyterLab"
 	@echo "make fixtures   regenerate tests/fixtures/torch_trajectories.npz (installs torch)"
@@ -32,14 +43,36 @@ book: $(STAMP)
 student-book: $(STAMP)
 	$(BIN)/python scripts/exercises.py student-book
 
-test: $(STAMP)
-	$(BIN)/python -m pytest tests optlib chapters --doctest-modules --nbval --nbval-current-env --nbval-cell-timeout=120 -p no:randomly
+test: test-main test-baseline
+
+test-main: $(STAMP)
+	$(PYTEST) tests optlib chapters --doctest-modules $(NBVAL) -n $(JOBS) --dist loadscope
+
+# The committed outputs compared against a second floating-point path: numpy's sin, exp,
+# log, power differ in the last bit between SIMD code paths (AVX-512, AVX2, baseline), so
+# a digit that depends on that bit fails here (CONTRIBUTING.md, "Outputs that hold on
+# every machine"). fp_baseline.py check prints numpy.show_runtime()'s SIMD report and
+# fails if a dispatch target is still on.
+test-baseline: $(STAMP)
+	@export NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python scripts/fp_baseline.py features)"; \
+	$(BIN)/python scripts/fp_baseline.py check && \
+	$(PYTEST) $(NB) $(NBVAL) -n $(JOBS) --dist loadscope
+
+# Stronger than test-baseline, and slower: every result of sin, cos, exp, log, tanh,
+# arctan and power is moved by -1, 0 or +1 ulp (a fixed function of the input, one per
+# seed). A printed figure that changes here would change on some reader's machine.
+audit-fp: $(STAMP)
+	@for seed in 1 2 3; do \
+	  echo "== one-ulp audit, seed $$seed"; \
+	  OPTLIB_ULP_NOISE=1 OPTLIB_ULP_SEED=$$seed PYTHONPATH=$(CURDIR)/scripts/ulp_noise \
+	    $(PYTEST) $(NB) $(NBVAL) -n $(JOBS) --dist loadscope -q || exit 1; \
+	done
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests optlib --doctest-modules --ignore=tests/test_book.py
+	$(PYTEST) tests optlib --doctest-modules --ignore=tests/test_book.py -n $(JOBS)
 
 notebooks: $(STAMP)
-	$(BIN)/python scripts/execute_notebooks.py chapters/*.ipynb
+	$(BIN)/python scripts/execute_notebooks.py $(if $(filter chapters,$(NB)),chapters/*.ipynb,$(NB))
 
 strip: $(STAMP)
 	$(BIN)/python scripts/strip_notebooks.py chapters/*.ipynb

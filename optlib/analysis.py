@@ -1,7 +1,7 @@
 r"""Convergence theory on quadratics, for checking simulations against formulas.
 
-On a quadratic :math:`f(x) = \tfrac12 x^\top A x` every method of the momentum
-family acts on each eigen-direction of :math:`A` (curvature :math:`\lambda`)
+On a quadratic :math:`f(x) = \tfrac12 x^\top H x` every method of the momentum
+family acts on each eigen-direction of :math:`H` (curvature :math:`\lambda`)
 separately and linearly. Writing the recurrence for one coordinate:
 
 .. math::
@@ -11,9 +11,9 @@ separately and linearly. Writing the recurrence for one coordinate:
 
     \text{nesterov:} \quad x_t = (1 + \gamma)(1 - \eta\lambda)\, x_{t-1} - \gamma (1 - \eta\lambda)\, x_{t-2}
 
-A two-term recurrence :math:`x_t = b\,x_{t-1} - c\,x_{t-2}` shrinks like
+A two-term recurrence :math:`x_t = \alpha_1 x_{t-1} - \alpha_0 x_{t-2}` shrinks like
 :math:`|z|^t`, where :math:`z` is the larger (in modulus) root of
-:math:`z^2 - b z + c = 0`. The *rate* of a method is that modulus, maximised
+:math:`z^2 - \alpha_1 z + \alpha_0 = 0`. The *rate* of a method is that modulus, maximised
 over the curvatures present: below 1 the method converges, the error shrinking
 by the rate per step (asymptotically); at or above 1 it does not.
 
@@ -37,7 +37,7 @@ def _method(method: str) -> str:
 
 
 def recurrence(method: str, lr, gamma, curvature):
-    """Coefficients ``(b, c)`` of ``x_t = b x_{t-1} - c x_{t-2}`` for one curvature.
+    """Coefficients ``(alpha_1, alpha_0)`` of ``x_t = alpha_1 x_{t-1} - alpha_0 x_{t-2}`` for one curvature.
 
     >>> [float(a) for a in recurrence("momentum", 0.1, 0.5, 2.0)]
     [1.3, 0.5]
@@ -145,20 +145,24 @@ def stability_limit(method: str, gamma=0.0):
         \text{gd: } 2, \qquad \text{momentum: } 2(1+\gamma), \qquad
         \text{nesterov: } \frac{2(1+\gamma)}{1+2\gamma}
 
-    Derivation. Write :math:`h = \eta\lambda`. The recurrence
-    :math:`x_t = b\,x_{t-1} - c\,x_{t-2}` of :func:`recurrence` converges iff both
-    roots of :math:`z^2 - b z + c` lie inside the unit circle, which for real
-    b, c holds iff :math:`|c| < 1` and :math:`|b| < 1 + c` (Jury's test); at the
-    limit a root sits at :math:`z = -1`, the iterate flipping sign every step.
+    Derivation. The recurrence
+    :math:`x_t = \alpha_1 x_{t-1} - \alpha_0 x_{t-2}` of :func:`recurrence` converges
+    iff both roots of :math:`z^2 - \alpha_1 z + \alpha_0` lie inside the unit circle,
+    which for real coefficients holds iff :math:`|\alpha_0| < 1` and
+    :math:`|\alpha_1| < 1 + \alpha_0` (Jury's test); at the limit a root sits at
+    :math:`z = -1`, the iterate flipping sign every step.
 
-    - gd: :math:`b = 1 - h`, c = 0, so :math:`|1 - h| < 1`: :math:`0 < h < 2`.
-    - momentum: :math:`b = 1 + \gamma - h`, :math:`c = \gamma < 1`, so
-      :math:`|1 + \gamma - h| < 1 + \gamma`: :math:`0 < h < 2(1+\gamma)`.
-    - nesterov: :math:`b = (1+\gamma)(1-h)`, :math:`c = \gamma(1-h)`. For
-      :math:`h \le 1`, :math:`b < 1 + c` is :math:`1 - h < 1`, true for h > 0.
-      For :math:`h > 1` put :math:`s = h - 1`: :math:`(1+\gamma)s < 1 - \gamma s`,
-      i.e. :math:`s < 1/(1+2\gamma)` (and then :math:`|c| = \gamma s < 1`), so
-      :math:`h < 1 + 1/(1+2\gamma) = 2(1+\gamma)/(1+2\gamma)`.
+    - gd: :math:`\alpha_1 = 1 - \eta\lambda`, :math:`\alpha_0 = 0`, so
+      :math:`|1 - \eta\lambda| < 1`: :math:`0 < \eta\lambda < 2`.
+    - momentum: :math:`\alpha_1 = 1 + \gamma - \eta\lambda`, :math:`\alpha_0 = \gamma < 1`,
+      so :math:`|1 + \gamma - \eta\lambda| < 1 + \gamma`: :math:`0 < \eta\lambda < 2(1+\gamma)`.
+    - nesterov: :math:`\alpha_1 = (1+\gamma)(1-\eta\lambda)`,
+      :math:`\alpha_0 = \gamma(1-\eta\lambda)`. For :math:`\eta\lambda \le 1`,
+      :math:`\alpha_1 < 1 + \alpha_0` is :math:`1 - \eta\lambda < 1`, true for
+      :math:`\eta\lambda > 0`. For :math:`\eta\lambda > 1`, :math:`-\alpha_1 < 1 + \alpha_0`
+      reads :math:`(1+\gamma)(\eta\lambda - 1) < 1 - \gamma(\eta\lambda - 1)`,
+      i.e. :math:`\eta\lambda - 1 < 1/(1+2\gamma)` (and then
+      :math:`|\alpha_0| < 1`), so :math:`\eta\lambda < 2(1+\gamma)/(1+2\gamma)`.
 
     Momentum stretches the stable range up to 4 as :math:`\gamma \to 1`;
     Nesterov's look-ahead shrinks it back towards 4/3. The lr limit on a

@@ -24,10 +24,11 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 __all__ = [
-    "Optimizer", "OPTIMIZERS", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
+    "Optimizer", "OPTIMIZERS", "VARIANTS", "FACTORIES", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
     "adam", "adamax", "nadam", "amsgrad", "adamw", "scheduled", "ScheduledOptimizer",
-    "SgdState", "MomentumState", "AdagradState", "RmspropState", "AdadeltaState",
-    "AdamState", "AdamaxState", "NadamState", "AmsgradState",
+    "SgdState", "MomentumState", "AdagradState", "RmspropState", "RmspropMomentumState",
+    "AdadeltaState", "AdamState", "AdamaxState", "NadamState", "AmsgradState",
+    "adam_lp", "AdamLpState",
 ]
 
 Array = np.ndarray
@@ -78,6 +79,12 @@ def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def _choice(name: str, value: Any, allowed: tuple) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
 
 
 def _as_params(x: Any) -> Array:
@@ -165,6 +172,15 @@ class RmspropState(NamedTuple):
     E: Array
 
 
+class RmspropMomentumState(NamedTuple):
+    """t: steps taken; E: moving average of g^2; m: moving average of g (used when
+    centered); b: torch's momentum buffer of the scaled gradients (used when momentum > 0)."""
+    t: int
+    E: Array
+    m: Array
+    b: Array
+
+
 class AdadeltaState(NamedTuple):
     """t: steps taken; E: moving average of g^2; D: moving average of squared updates."""
     t: int
@@ -173,7 +189,7 @@ class AdadeltaState(NamedTuple):
 
 
 class AdamState(NamedTuple):
-    """t: steps taken; m: first moment (mean of g); v: second moment (mean of g^2)."""
+    """t: steps taken; m: first moment (mean of g); v: second moment (mean of g^2, the book's s_t)."""
     t: int
     m: Array
     v: Array
@@ -187,6 +203,13 @@ class AmsgradState(NamedTuple):
     v_max: Array
 
 
+class AdamLpState(NamedTuple):
+    """t: steps taken; m: first moment; u: the p-th root of the moving average of |g|^p."""
+    t: int
+    m: Array
+    u: Array
+
+
 class AdamaxState(NamedTuple):
     """t: steps taken; m: first moment; u: exponentially weighted infinity norm."""
     t: int
@@ -195,7 +218,7 @@ class AdamaxState(NamedTuple):
 
 
 class NadamState(NamedTuple):
-    """t: steps taken; m, v as in Adam; mu_product: product of the momentum schedule."""
+    """t: steps taken; m, v as in Adam; mu_product: product of the momentum schedule beta_{1,k}."""
     t: int
     m: Array
     v: Array
@@ -292,7 +315,7 @@ def nesterov(lr: float = 1e-3, gamma: float = 0.9,
     (K = 1 is Nesterov's rule).
 
     torch: ``SGD(lr, momentum=gamma, nesterov=True)`` iterates the look-ahead
-    points :math:`y_t = x_t - \gamma v_t`; the two forms are the same method.
+    points :math:`\tilde x_t = x_t - \gamma v_t`; the two forms are the same method.
 
     >>> import numpy as np, optlib
     >>> opt = optlib.nesterov(lr=0.1, gamma=0.5)
@@ -325,22 +348,36 @@ def nesterov(lr: float = 1e-3, gamma: float = 0.9,
 
 
 def adagrad(lr: float = 0.01, eps: float = 1e-10, root: bool = True,
-            eps_inside_root: bool = False) -> Optimizer:
+            eps_inside_root: bool = False, initial_accumulator_value: float = 0.0,
+            lr_decay: float = 0.0, accumulate: str = "square") -> Optimizer:
     r"""Adagrad: per-coordinate steps scaled by the history of squared gradients.
 
     .. math::
         G_t = G_{t-1} + g_t^2, \qquad
         x_t = x_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t, \qquad G_0 = 0
 
-    ``lr`` is :math:`\eta`, ``eps`` is :math:`\epsilon`. torch: ``Adagrad(lr, eps=eps)``.
-    Variants: ``root=False`` divides by :math:`G_t + \epsilon` (no square root);
-    ``eps_inside_root=True`` divides by :math:`\sqrt{G_t + \epsilon}` (the seed article).
+    ``lr`` is :math:`\eta`, ``eps`` is :math:`\epsilon`. torch:
+    ``Adagrad(lr, lr_decay, eps=eps, initial_accumulator_value=...)``.
+
+    Options (all off by default, so the rule above is Duchi et al.'s and torch's):
+
+    - ``initial_accumulator_value`` :math:`G_0` (torch's keyword; TensorFlow's
+      Adagrad starts from 0.1 with ``eps = 1e-7``);
+    - ``lr_decay``: torch's :math:`\eta_t = \eta / (1 + (t-1)\,` ``lr_decay`` :math:`)`;
+    - the seed article's "Adagrad family": ``root=False`` divides by
+      :math:`G_t + \epsilon` (no square root); ``accumulate="abs"`` sums
+      :math:`|g_t|` instead of :math:`g_t^2` (combine it with ``root=False`` for
+      the dimensionless :math:`g_t / \sum |g|`); ``eps_inside_root=True``
+      divides by :math:`\sqrt{G_t + \epsilon}` (the article's script).
 
     >>> import numpy as np, optlib
     >>> opt = optlib.adagrad(lr=0.5, eps=0.0)
     >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([4.0]))
     >>> x, s.G       # step = 0.5 * 4 / sqrt(16)
     (array([0.5]), array([16.]))
+    >>> opt = optlib.adagrad(lr=0.5, eps=0.0, initial_accumulator_value=9.0)
+    >>> opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([4.0]))[0]
+    array([0.6])
 
     Reference: Duchi, Hazan and Singer (2011).
     """
@@ -348,23 +385,37 @@ def adagrad(lr: float = 0.01, eps: float = 1e-10, root: bool = True,
     eps = _nonnegative("eps", eps)
     root = _flag("root", root)
     eps_inside_root = _flag("eps_inside_root", eps_inside_root)
+    G0 = _nonnegative("initial_accumulator_value", initial_accumulator_value)
+    lr_decay = _nonnegative("lr_decay", lr_decay)
+    accumulate = _choice("accumulate", accumulate, ("square", "abs"))
+
+    def init(x):
+        return AdagradState(0, np.full_like(x, G0))
 
     def update(x, state, grad):
         g = _gradient(grad, x)
-        G = state.G + g * g
+        G = state.G + (g * g if accumulate == "square" else np.abs(g))
         denom = _root(G, eps, eps_inside_root) if root else G + eps
-        return x - lr * g / denom, AdagradState(state.t + 1, G)
+        lr_t = lr / (1 + state.t * lr_decay) if lr_decay else lr
+        return x - lr_t * g / denom, AdagradState(state.t + 1, G)
 
     hp = {"lr": lr, "eps": eps}
     if not root:
         hp["root"] = False
     if eps_inside_root:
         hp["eps_inside_root"] = True
-    return Optimizer("adagrad", hp, _zeros_state(AdagradState, 1), update)
+    if G0:
+        hp["initial_accumulator_value"] = G0
+    if lr_decay:
+        hp["lr_decay"] = lr_decay
+    if accumulate != "square":
+        hp["accumulate"] = accumulate
+    return Optimizer("adagrad", hp, init, update)
 
 
 def rmsprop(lr: float = 0.01, gamma: float = 0.99, eps: float = 1e-8,
-            eps_inside_root: bool = False) -> Optimizer:
+            eps_inside_root: bool = False, momentum: float = 0.0,
+            centered: bool = False) -> Optimizer:
     r"""RMSProp: divide by a moving root mean square of recent gradients.
 
     .. math::
@@ -372,31 +423,66 @@ def rmsprop(lr: float = 0.01, gamma: float = 0.99, eps: float = 1e-8,
         x_t = x_{t-1} - \frac{\eta}{\sqrt{E_t} + \epsilon}\, g_t, \qquad E_0 = 0
 
     ``lr`` is :math:`\eta`, ``gamma`` the decay :math:`\gamma`, ``eps`` is
-    :math:`\epsilon`. torch: ``RMSprop(lr, alpha=gamma, eps=eps)``.
-    ``eps_inside_root=True`` divides by :math:`\sqrt{E_t + \epsilon}` (the seed article).
+    :math:`\epsilon`. torch: ``RMSprop(lr, alpha=gamma, eps=eps, momentum=..., centered=...)``.
+
+    Options, as in torch (both off by default):
+
+    - ``centered=True`` divides by the moving standard deviation instead:
+      :math:`m_t = \gamma m_{t-1} + (1-\gamma) g_t` and the root of
+      :math:`E_t - m_t^2` (Graves 2013);
+    - ``momentum`` > 0 accumulates the scaled gradients in torch's buffer,
+      :math:`b_t = \text{momentum}\cdot b_{t-1} + g_t / (\sqrt{E_t} + \epsilon)`,
+      :math:`x_t = x_{t-1} - \eta\, b_t`; the state is then an
+      :class:`RmspropMomentumState`.
+
+    ``eps_inside_root=True`` divides by :math:`\sqrt{E_t + \epsilon}` (the seed
+    article; TensorFlow puts its epsilon outside, like torch).
 
     >>> import numpy as np, optlib
     >>> opt = optlib.rmsprop(lr=0.1, gamma=0.75, eps=0.0)
     >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([2.0]))
     >>> x, s.E       # E = 0.25 * 4 = 1, step = 0.1 * 2 / 1
     (array([0.8]), array([1.]))
+    >>> opt = optlib.rmsprop(lr=0.1, gamma=0.75, eps=0.0, centered=True)
+    >>> x, s = opt.step(np.array([1.0]), opt.init(np.array([1.0])), lambda x: np.array([2.0]))
+    >>> x, s.m       # m = 0.5; E - m^2 = 0.75, step = 0.1 * 2 / sqrt(0.75)
+    (array([0.76905989]), array([0.5]))
 
-    Reference: Tieleman and Hinton (2012), Coursera lecture 6.5.
+    Reference: Tieleman and Hinton (2012), Coursera lecture 6.5; Graves (2013).
     """
     lr = _positive("lr", lr)
     gamma = _decay("gamma", gamma)
     eps = _nonnegative("eps", eps)
     eps_inside_root = _flag("eps_inside_root", eps_inside_root)
-
-    def update(x, state, grad):
-        g = _gradient(grad, x)
-        E = gamma * state.E + (1 - gamma) * g * g
-        return x - lr * g / _root(E, eps, eps_inside_root), RmspropState(state.t + 1, E)
+    momentum = _decay("momentum", momentum)
+    centered = _flag("centered", centered)
 
     hp = {"lr": lr, "gamma": gamma, "eps": eps}
     if eps_inside_root:
         hp["eps_inside_root"] = True
-    return Optimizer("rmsprop", hp, _zeros_state(RmspropState, 1), update)
+    if not momentum and not centered:
+        def update(x, state, grad):
+            g = _gradient(grad, x)
+            E = gamma * state.E + (1 - gamma) * g * g
+            return x - lr * g / _root(E, eps, eps_inside_root), RmspropState(state.t + 1, E)
+
+        return Optimizer("rmsprop", hp, _zeros_state(RmspropState, 1), update)
+
+    def update_full(x, state, grad):
+        g = _gradient(grad, x)
+        E = gamma * state.E + (1 - gamma) * g * g
+        m = gamma * state.m + (1 - gamma) * g if centered else state.m
+        denom = _root(E - m * m if centered else E, eps, eps_inside_root)
+        if momentum:
+            b = momentum * state.b + g / denom
+            return x - lr * b, RmspropMomentumState(state.t + 1, E, m, b)
+        return x - lr * g / denom, RmspropMomentumState(state.t + 1, E, m, state.b)
+
+    if momentum:
+        hp["momentum"] = momentum
+    if centered:
+        hp["centered"] = True
+    return Optimizer("rmsprop", hp, _zeros_state(RmspropMomentumState, 3), update_full)
 
 
 def adadelta(lr: float = 1.0, gamma: float = 0.9, eps: float = 1e-6,
@@ -456,43 +542,64 @@ def _adam_hyperparams(lr, beta1, beta2, eps):
             "beta2": _decay("beta2", beta2), "eps": _nonnegative("eps", eps)}
 
 
-def _adam_rule(name, lr, beta1, beta2, eps, weight_decay, eps_inside_root):
+def _adam_rule(name, lr, beta1, beta2, eps, weight_decay, eps_inside_root, eps_hat=False):
     """Adam, and AdamW when weight_decay > 0 (decoupled: x <- (1 - lr wd) x first)."""
     hp = _adam_hyperparams(lr, beta1, beta2, eps)
     lr, beta1, beta2, eps = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"]
     eps_inside_root = _flag("eps_inside_root", eps_inside_root)
+    eps_hat = _flag("eps_hat", eps_hat)
+    if eps_inside_root and eps_hat:
+        raise ValueError("eps_inside_root and eps_hat must not both be True: eps goes either "
+                         "inside the root or after the uncorrected root, not both")
     if name == "adamw":
         hp["weight_decay"] = weight_decay = _nonnegative("weight_decay", weight_decay)
     if eps_inside_root:
         hp["eps_inside_root"] = True
+    if eps_hat:
+        hp["eps_hat"] = True
 
     def update(x, state, grad):
         g = _gradient(grad, x)
         t = state.t + 1
         m, v = _adam_moments(state, g, beta1, beta2)
+        x_new = x * (1 - lr * weight_decay) if weight_decay else x
+        if eps_hat:    # Kingma and Ba's reordering, TensorFlow/Keras: eps before the correction
+            lr_t = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+            return x_new - lr_t * m / (np.sqrt(v) + eps), AdamState(t, m, v)
         m_hat = m / (1 - beta1 ** t)
         v_hat = v / (1 - beta2 ** t)
-        x_new = x * (1 - lr * weight_decay) if weight_decay else x
         return x_new - lr * m_hat / _root(v_hat, eps, eps_inside_root), AdamState(t, m, v)
 
     return Optimizer(name, hp, _zeros_state(AdamState, 2), update)
 
 
 def adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-         eps_inside_root: bool = False) -> Optimizer:
+         eps_inside_root: bool = False, eps_hat: bool = False) -> Optimizer:
     r"""Adam: momentum on the gradient, RMSProp's scaling, both bias-corrected.
 
     .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
-        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,
+        s_t = \beta_2 s_{t-1} + (1-\beta_2)\, g_t^2,
 
-        \hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t},
-        \qquad x_t = x_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+        \hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat s_t = \frac{s_t}{1-\beta_2^t},
+        \qquad x_t = x_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat s_t} + \epsilon}
 
     ``lr`` is :math:`\eta`, ``beta1`` and ``beta2`` are :math:`\beta_1, \beta_2`,
     ``eps`` is :math:`\epsilon`, added after the bias correction as in the paper
-    and torch (``eps_inside_root=True`` gives :math:`\sqrt{\hat v_t + \epsilon}`).
+    and torch. The book writes the second moment :math:`s_t` (its :math:`v_t` is
+    the velocity); the paper, torch and the state field call it ``v``.
     torch: ``Adam(lr, betas=(beta1, beta2), eps=eps)``.
+
+    Where eps goes, the variants:
+
+    - ``eps_inside_root=True``: :math:`\sqrt{\hat s_t + \epsilon}` (the seed article);
+    - ``eps_hat=True``: the paper's faster reordering (end of its section 2),
+      used by TensorFlow and Keras:
+      :math:`x_t = x_{t-1} - \eta_t\, m_t / (\sqrt{s_t} + \hat\epsilon)` with
+      :math:`\eta_t = \eta \sqrt{1-\beta_2^t} / (1-\beta_1^t)`. It is the same rule
+      with :math:`\epsilon = \hat\epsilon / \sqrt{1 - \beta_2^t}` changing over time
+      (large in the first steps), so the two differ only where
+      :math:`\sqrt{\hat s_t}` is not large against that.
 
     >>> import numpy as np, optlib
     >>> opt = optlib.adam(lr=0.1, eps=0.0)
@@ -502,7 +609,7 @@ def adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float 
 
     Reference: Kingma and Ba (2015).
     """
-    return _adam_rule("adam", lr, beta1, beta2, eps, 0.0, eps_inside_root)
+    return _adam_rule("adam", lr, beta1, beta2, eps, 0.0, eps_inside_root, eps_hat)
 
 
 def adamw(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
@@ -510,11 +617,11 @@ def adamw(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float
     r"""AdamW: Adam with decoupled weight decay.
 
     .. math::
-        x' = (1 - \eta\lambda)\, x_{t-1}, \qquad
-        x_t = x' - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+        x' = (1 - \eta\omega)\, x_{t-1}, \qquad
+        x_t = x' - \eta\, \frac{\hat m_t}{\sqrt{\hat s_t} + \epsilon}
 
-    with :math:`\hat m_t, \hat v_t` as in :func:`adam` (the gradient is taken at
-    :math:`x_{t-1}`, before the decay). ``weight_decay`` is :math:`\lambda`; note
+    with :math:`\hat m_t, \hat s_t` as in :func:`adam` (the gradient is taken at
+    :math:`x_{t-1}`, before the decay). ``weight_decay`` is :math:`\omega`; note
     that the decay is scaled by ``lr`` as in torch (Loshchilov and Hutter's paper
     scales it by a schedule multiplier only). torch: ``AdamW(lr, betas, eps, weight_decay)``.
 
@@ -534,11 +641,13 @@ def amsgrad(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
     r"""AMSGrad: Adam whose second moment never decreases.
 
     .. math::
-        \hat v^{\max}_t = \max(\hat v^{\max}_{t-1}, v_t), \qquad
-        x_t = x_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t)} + \epsilon}
+        s^{\max}_t = \max(s^{\max}_{t-1}, s_t), \qquad
+        x_t = x_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{s^{\max}_t / (1-\beta_2^t)} + \epsilon}
 
-    with :math:`m_t, v_t, \hat m_t` as in :func:`adam`: the maximum is taken over the
-    raw :math:`v`, then bias-corrected, as in torch's ``Adam(..., amsgrad=True)``.
+    with :math:`m_t, s_t, \hat m_t` as in :func:`adam`: the maximum is taken over the
+    raw :math:`s` (state field ``v_max``), then bias-corrected, as in torch's
+    ``Adam(..., amsgrad=True)``; Reddi et al.'s algorithm takes it without any
+    bias correction.
 
     >>> import numpy as np, optlib
     >>> opt = optlib.amsgrad(lr=0.1, eps=0.0)
@@ -596,20 +705,81 @@ def adamax(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999,
     return Optimizer("adamax", hp, _zeros_state(AdamaxState, 2), update)
 
 
+def adam_lp(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+            p: float = 2.0) -> Optimizer:
+    r"""Adam with an :math:`L^p` second moment, the family whose limit is Adamax.
+
+    Kingma and Ba's section 7.1 replace :math:`g_t^2` by :math:`|g_t|^p` and the
+    decay :math:`\beta_2` by :math:`\beta_2^p`:
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+        u_t^p = \beta_2^p\, u_{t-1}^p + (1-\beta_2^p)\, |g_t|^p,
+
+        x_t = x_{t-1} - \eta\, \frac{m_t / (1-\beta_1^t)}
+              {u_t / (1-\beta_2^{pt})^{1/p} + \epsilon}
+
+    so ``p=2`` is :func:`adam` with decay :math:`\beta_2^2`, and as
+    :math:`p \to \infty`, :math:`u_t \to \max(\beta_2 u_{t-1}, |g_t|)` and the
+    correction of :math:`u` tends to 1: Adamax. ``p=math.inf`` runs that limit
+    (with eps outside the maximum, as in the paper's Adamax plus an eps in the
+    denominator; torch's :func:`adamax` puts eps inside it). The state keeps
+    :math:`u_t` itself, computed as a scaled p-norm so that large p cannot
+    overflow. Not a torch optimizer; ``p`` is any number >= 1.
+
+    >>> import numpy as np, optlib
+    >>> g = lambda x: np.array([3.0])
+    >>> x0 = np.array([0.0])
+    >>> lp = optlib.run(optlib.adam_lp(lr=0.1, p=2.0, beta2=0.9), g, x0, 5)
+    >>> ad = optlib.run(optlib.adam(lr=0.1, beta2=0.81), g, x0, 5)
+    >>> bool(np.allclose(lp, ad, rtol=1e-13, atol=1e-15))
+    True
+    """
+    hp = _adam_hyperparams(lr, beta1, beta2, eps)
+    lr, beta1, beta2, eps = hp["lr"], hp["beta1"], hp["beta2"], hp["eps"]
+    allowed = "a number >= 1 (math.inf for the Adamax limit)"
+    p_value = _real("p", p, allowed)
+    if not (p_value >= 1.0):
+        raise ValueError(f"p must be {allowed}, got {p!r}")
+    hp["p"] = p_value
+    finite = math.isfinite(p_value)
+    decay = beta2 ** p_value if finite else 0.0
+    weight = (1 - decay) ** (1 / p_value) if finite else 1.0   # (1 - beta2^p)^(1/p)
+
+    def update(x, state, grad):
+        g = _gradient(grad, x)
+        t = state.t + 1
+        m = beta1 * state.m + (1 - beta1) * g
+        a, b = beta2 * state.u, weight * np.abs(g)     # u_t = ||(a, b)||_p
+        if finite:
+            top = np.maximum(a, b)
+            safe = np.where(top > 0, top, 1.0)
+            u = top * ((a / safe) ** p_value + (b / safe) ** p_value) ** (1 / p_value)
+            correction = (1 - decay ** t) ** (1 / p_value)
+        else:
+            u, correction = np.maximum(a, b), 1.0
+        step = (lr / (1 - beta1 ** t)) * m / (u / correction + eps)
+        return x - step, AdamLpState(t, m, u)
+
+    return Optimizer("adam_lp", hp, _zeros_state(AdamLpState, 2), update)
+
+
 def nadam(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
           momentum_decay: float = 4e-3) -> Optimizer:
     r"""Nadam: Adam with a Nesterov look-ahead on the first moment (Dozat).
 
     With torch's momentum schedule
-    :math:`\mu_t = \beta_1 (1 - \tfrac12\, 0.96^{t\psi})` (:math:`\psi` = ``momentum_decay``):
+    :math:`\beta_{1,t} = \beta_1 (1 - \tfrac12\, 0.96^{t\psi})` (:math:`\psi` =
+    ``momentum_decay``; torch's documentation calls it :math:`\mu_t`, a letter the
+    book keeps for the smallest curvature):
 
     .. math::
         m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
-        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,
+        s_t = \beta_2 s_{t-1} + (1-\beta_2)\, g_t^2,
 
-        x_t = x_{t-1} - \frac{\eta}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
-        \left( \frac{(1-\mu_t)\, g_t}{1 - \prod_{i\le t}\mu_i}
-             + \frac{\mu_{t+1}\, m_t}{1 - \prod_{i\le t+1}\mu_i} \right)
+        x_t = x_{t-1} - \frac{\eta}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}
+        \left( \frac{(1-\beta_{1,t})\, g_t}{1 - \prod_{k\le t}\beta_{1,k}}
+             + \frac{\beta_{1,t+1}\, m_t}{1 - \prod_{k\le t+1}\beta_{1,k}} \right)
 
     torch: ``NAdam(lr, betas=(beta1, beta2), eps=eps, momentum_decay=momentum_decay)``.
 
@@ -654,6 +824,12 @@ def nadam(lr: float = 2e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float
 OPTIMIZERS = {f.__name__: f for f in (sgd, momentum, nesterov, adagrad, rmsprop, adadelta,
                                       adam, adamax, nadam, amsgrad, adamw)}
 
+#: Rules that are not among the eleven but that chapters compare them with, by name.
+VARIANTS = {f.__name__: f for f in (adam_lp,)}
+
+#: Every factory :func:`scheduled` accepts: the eleven and the variants.
+FACTORIES = {**OPTIMIZERS, **VARIANTS}
+
 
 def _scheduled_lr(schedule, t: int) -> float:
     """schedule(t), checked like any lr; the message says which step gave it."""
@@ -685,7 +861,7 @@ def scheduled(factory, schedule, **hyperparams) -> Optimizer:
     :math:`x_t = x_{t-1} - \eta_t g_t` for ``sgd``, and for ``adam``
 
     .. math::
-        x_t = x_{t-1} - \eta_t\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},
+        x_t = x_{t-1} - \eta_t\, \frac{\hat m_t}{\sqrt{\hat s_t} + \epsilon},
 
     which is what torch gives for ``SGD(lr)`` and ``Adam(lr)`` under any
     ``torch.optim.lr_scheduler``: their states do not contain the lr. (torch's
@@ -722,11 +898,11 @@ def scheduled(factory, schedule, **hyperparams) -> Optimizer:
     >>> path[:, 0]
     array([1. , 0.8, 0.6])
     """
-    if isinstance(factory, str) and factory in OPTIMIZERS:
-        factory = OPTIMIZERS[factory]
-    if not any(factory is f for f in OPTIMIZERS.values()):
+    if isinstance(factory, str) and factory in FACTORIES:
+        factory = FACTORIES[factory]
+    if not any(factory is f for f in FACTORIES.values()):
         raise ValueError(f"factory must be one of optlib's optimizers "
-                         f"({', '.join(OPTIMIZERS)}), got {factory!r}")
+                         f"({', '.join(FACTORIES)}), got {factory!r}")
     if not callable(schedule):
         raise ValueError(f"schedule must be a callable schedule(t) -> lr, "
                          f"got {type(schedule).__name__}")

@@ -10,17 +10,23 @@ prints as the call that builds it. Pass one to :func:`optlib.scheduled`::
   Robbins-Monro conditions :math:`\sum \eta_t = \infty`, :math:`\sum \eta_t^2 < \infty`.
 - :func:`step_decay`: :math:`\eta_t = \eta_0\, f^{\lfloor (t-1)/k \rfloor}`,
   the lr multiplied by f every k steps.
+- :func:`cosine`: half a cosine from :math:`\eta_0` down to a floor over a
+  budget of steps (Loshchilov and Hutter's SGDR without restarts).
+- :func:`warmup_cosine`: a linear warm-up from :math:`\eta_0 / w` to
+  :math:`\eta_0` over w steps, then the cosine: today's common baseline for
+  AdamW and NAdamW.
 
 Any function of t works as a schedule too (``lambda t: 0.1 / t ** 0.5``);
 these only add a readable name.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from .optimizers import _count, _nonnegative, _positive, _real
 
-__all__ = ["Schedule", "constant", "inverse_time", "step_decay"]
+__all__ = ["Schedule", "constant", "inverse_time", "step_decay", "cosine", "warmup_cosine"]
 
 
 class Schedule:
@@ -88,3 +94,66 @@ def step_decay(lr0: float, factor: float, every: int) -> Schedule:
     every = _count("every", every)
     return Schedule("step_decay", {"lr0": lr0, "factor": factor_value, "every": every},
                     lambda t: lr0 * factor_value ** ((t - 1) // every))
+
+
+def _cosine_value(lr0: float, lr_min: float, k: int, total: int) -> float:
+    """lr_min + (lr0 - lr_min) (1 + cos(pi k / total)) / 2, with k held at total - 1 after the end."""
+    k = min(k, total - 1)
+    return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * k / total)) / 2
+
+
+def _floor(lr_min, lr0) -> float:
+    allowed = f"finite, >= 0 and < lr0 = {lr0!r}"
+    value = _real("lr_min", lr_min, allowed)
+    if not (math.isfinite(value) and 0 <= value < lr0):
+        raise ValueError(f"lr_min must be {allowed}, got {lr_min!r}")
+    return value
+
+
+def cosine(lr0: float, total: int, lr_min: float = 0.0) -> Schedule:
+    r"""Cosine decay from ``lr0`` towards ``lr_min`` over ``total`` steps.
+
+    :math:`\eta_t = \eta_{\min} + (\eta_0 - \eta_{\min})\,\tfrac12\big(1 + \cos(\pi (t-1)/T)\big)`
+    for :math:`t = 1, \dots, T` (T = ``total``): step 1 uses :math:`\eta_0`, step
+    T is just above :math:`\eta_{\min}`. Steps after T keep step T's lr, which stays
+    positive even for ``lr_min = 0``. torch: ``CosineAnnealingLR(T_max=total,
+    eta_min=lr_min)`` stepped once per step, for the first T steps.
+
+    >>> s = cosine(lr0=1.0, total=4)
+    >>> s, [round(s(t), 4) for t in range(1, 7)]
+    (cosine(lr0=1.0, total=4, lr_min=0.0), [1.0, 0.8536, 0.5, 0.1464, 0.1464, 0.1464])
+    """
+    lr0 = _positive("lr0", lr0)
+    total = _count("total", total)
+    lr_min = _floor(lr_min, lr0)
+    return Schedule("cosine", {"lr0": lr0, "total": total, "lr_min": lr_min},
+                    lambda t: _cosine_value(lr0, lr_min, t - 1, total))
+
+
+def warmup_cosine(lr0: float, warmup: int, total: int, lr_min: float = 0.0) -> Schedule:
+    r"""A linear warm-up over ``warmup`` steps, then cosine decay until step ``total``.
+
+    :math:`\eta_t = \eta_0\, t / w` for :math:`t \le w` (w = ``warmup``), then
+    :func:`cosine` over the remaining :math:`T - w` steps, starting from
+    :math:`\eta_0` at step :math:`w + 1`. The warm-up keeps the first steps
+    small while an adaptive method's second moment is still an estimate from a
+    few gradients (Goyal et al. 2017 for SGD; for Adam, Liu et al. 2020).
+
+    >>> s = warmup_cosine(lr0=1.0, warmup=2, total=6)
+    >>> s, [round(s(t), 4) for t in range(1, 8)]
+    (warmup_cosine(lr0=1.0, warmup=2, total=6, lr_min=0.0), [0.5, 1.0, 1.0, 0.8536, 0.5, 0.1464, 0.1464])
+    """
+    lr0 = _positive("lr0", lr0)
+    warmup = _count("warmup", warmup)
+    total = _count("total", total)
+    if total <= warmup:
+        raise ValueError(f"total must be > warmup = {warmup}, got {total!r}")
+    lr_min = _floor(lr_min, lr0)
+
+    def rule(t):
+        if t <= warmup:
+            return lr0 * t / warmup
+        return _cosine_value(lr0, lr_min, t - warmup - 1, total - warmup)
+
+    return Schedule("warmup_cosine", {"lr0": lr0, "warmup": warmup, "total": total,
+                                      "lr_min": lr_min}, rule)

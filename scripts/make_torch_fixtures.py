@@ -1,7 +1,9 @@
 """Record torch.optim's trajectories, the reference optlib's optimizers are tested against.
 
 Makes ``tests/fixtures/torch_trajectories.npz``: for each of the eleven
-optimizers of DESIGN.md's table and each test problem of
+optimizers of DESIGN.md's table (and the torch options optlib mirrors:
+Adagrad's ``initial_accumulator_value`` and ``lr_decay``, RMSprop's
+``momentum`` and ``centered``) and each test problem of
 ``tests/fixtures/problems.py`` (an ill-conditioned rotated quadratic of shape
 ``(3,)``, Rosenbrock from four start points at once, shape ``(4, 2)``, and a
 non-convex sum of sines of shape ``(5,)``), a few hyperparameter settings
@@ -81,10 +83,16 @@ def torch_optimizer(name: str, hp: dict, params):
         kw["nesterov"] = name == "nesterov"
     elif name == "adagrad":
         cls = torch.optim.Adagrad
+        for key in ("initial_accumulator_value", "lr_decay"):
+            if key in hp:
+                kw[key] = hp.pop(key)
     elif name == "rmsprop":
         cls = torch.optim.RMSprop
         if "gamma" in hp:
             kw["alpha"] = hp.pop("gamma")
+        for key in ("momentum", "centered"):
+            if key in hp:
+                kw[key] = hp.pop(key)
     elif name == "adadelta":
         cls = torch.optim.Adadelta
         if "gamma" in hp:
@@ -129,8 +137,10 @@ def torch_defaults() -> dict:
         "sgd": defaults(torch.optim.SGD, lr="lr"),
         "momentum": defaults(torch.optim.SGD, lr="lr"),
         "nesterov": defaults(torch.optim.SGD, lr="lr"),
-        "adagrad": defaults(torch.optim.Adagrad, lr="lr", eps="eps"),
-        "rmsprop": defaults(torch.optim.RMSprop, lr="lr", alpha="gamma", eps="eps"),
+        "adagrad": defaults(torch.optim.Adagrad, lr="lr", eps="eps", lr_decay="lr_decay",
+                            initial_accumulator_value="initial_accumulator_value"),
+        "rmsprop": defaults(torch.optim.RMSprop, lr="lr", alpha="gamma", eps="eps",
+                            momentum="momentum", centered="centered"),
         "adadelta": defaults(torch.optim.Adadelta, lr="lr", rho="gamma", eps="eps"),
         "adam": defaults(torch.optim.Adam, **adam_like),
         "amsgrad": defaults(torch.optim.Adam, **adam_like),
@@ -150,8 +160,12 @@ SETTINGS = {
         "sgd": [{}, {"lr": 0.01}, {"lr": 0.019}],
         "momentum": [{"gamma": 0.9}, {"lr": 0.005, "gamma": 0.5}, {"lr": 0.002, "gamma": 0.95}],
         "nesterov": [{"gamma": 0.9}, {"lr": 0.005, "gamma": 0.5}, {"lr": 0.002, "gamma": 0.95}],
-        "adagrad": [{}, {"lr": 0.5}, {"lr": 0.1, "eps": 1e-3}],
-        "rmsprop": [{}, {"lr": 0.001, "gamma": 0.9}, {"lr": 0.01, "gamma": 0.95, "eps": 1e-4}],
+        "adagrad": [{}, {"lr": 0.5}, {"lr": 0.1, "eps": 1e-3},
+                    {"lr": 0.5, "initial_accumulator_value": 0.1, "lr_decay": 0.01}],
+        "rmsprop": [{}, {"lr": 0.001, "gamma": 0.9}, {"lr": 0.01, "gamma": 0.95, "eps": 1e-4},
+                    {"lr": 0.001, "gamma": 0.9, "momentum": 0.5},
+                    {"lr": 0.001, "gamma": 0.9, "centered": True},
+                    {"lr": 0.0005, "gamma": 0.95, "momentum": 0.8, "centered": True}],
         "adadelta": [{}, {"lr": 0.5, "gamma": 0.95}, {"gamma": 0.95, "eps": 1e-4}],
         "adam": [{}, {"lr": 0.05}, {"lr": 0.05, "beta1": 0.5, "beta2": 0.99, "eps": 1e-6}],
         "adamax": [{}, {"lr": 0.05, "beta2": 0.99}, {"lr": 0.1, "beta1": 0.8, "eps": 1e-4}],
@@ -166,8 +180,10 @@ SETTINGS = {
         "sgd": [{"lr": 2e-4}, {"lr": 8e-4}],
         "momentum": [{"lr": 1e-4, "gamma": 0.9}, {"lr": 3e-4, "gamma": 0.5}],
         "nesterov": [{"lr": 1e-4, "gamma": 0.9}, {"lr": 3e-4, "gamma": 0.5}],
-        "adagrad": [{}, {"lr": 0.03, "eps": 1e-3}],
-        "rmsprop": [{"lr": 3e-4, "gamma": 0.999}, {"lr": 1e-3, "gamma": 0.999}],
+        "adagrad": [{}, {"lr": 0.03, "eps": 1e-3}, {"lr": 0.05, "initial_accumulator_value": 1.0}],
+        "rmsprop": [{"lr": 3e-4, "gamma": 0.999}, {"lr": 1e-3, "gamma": 0.999},
+                    {"lr": 1e-4, "gamma": 0.999, "momentum": 0.9},
+                    {"lr": 3e-4, "gamma": 0.999, "centered": True}],
         "adadelta": [{"lr": 0.5}, {"lr": 0.1, "gamma": 0.95, "eps": 1e-5}],
         "adam": [{}, {"lr": 0.005, "beta1": 0.8, "beta2": 0.99}],
         "adamax": [{}, {"lr": 0.01, "beta2": 0.995}],
@@ -180,8 +196,9 @@ SETTINGS = {
         "sgd": [{"lr": 0.01}, {"lr": 0.03}],
         "momentum": [{"lr": 0.002, "gamma": 0.9}, {"lr": 0.01, "gamma": 0.3}],
         "nesterov": [{"lr": 0.002, "gamma": 0.9}, {"lr": 0.01, "gamma": 0.3}],
-        "adagrad": [{"lr": 0.05}, {"lr": 0.2, "eps": 0.1}],
-        "rmsprop": [{"lr": 3e-4}, {"lr": 1e-3, "gamma": 0.999}],
+        "adagrad": [{"lr": 0.05}, {"lr": 0.2, "eps": 0.1}, {"lr": 0.1, "lr_decay": 0.05}],
+        "rmsprop": [{"lr": 3e-4}, {"lr": 1e-3, "gamma": 0.999},
+                    {"lr": 3e-4, "momentum": 0.5, "centered": True}],
         "adadelta": [{"lr": 0.3}, {"lr": 1.0, "gamma": 0.95, "eps": 1e-4}],
         "adam": [{"lr": 0.005}, {"lr": 0.01, "beta1": 0.95, "beta2": 0.99, "eps": 1e-3}],
         "adamax": [{"lr": 0.005}, {"lr": 0.01, "beta1": 0.5, "beta2": 0.999}],

@@ -55,12 +55,19 @@ CONFIGS = [
     ("adagrad", {"lr": 0.1}),
     ("adagrad", {"lr": 0.1, "root": False}),
     ("adagrad", {"lr": 0.1, "eps_inside_root": True}),
+    ("adagrad", {"lr": 0.1, "initial_accumulator_value": 0.1, "lr_decay": 0.01}),
+    ("adagrad", {"lr": 0.1, "accumulate": "abs", "root": False}),
     ("rmsprop", {"lr": 0.01}),
     ("rmsprop", {"lr": 0.01, "eps_inside_root": True}),
+    ("rmsprop", {"lr": 0.01, "momentum": 0.9}),
+    ("rmsprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
     ("adadelta", {}),
     ("adadelta", {"initial_delta_sq": 0.5}),
     ("adam", {"lr": 0.01}),
     ("adam", {"lr": 0.01, "eps_inside_root": True}),
+    ("adam", {"lr": 0.01, "eps_hat": True}),
+    ("adam_lp", {"lr": 0.01, "p": 3.0}),
+    ("adam_lp", {"lr": 0.01, "p": math.inf}),
     ("adamax", {"lr": 0.01}),
     ("nadam", {"lr": 0.01}),
     ("amsgrad", {"lr": 0.01}),
@@ -76,7 +83,7 @@ pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
 def build(name, hp):
-    return optlib.OPTIMIZERS[name](**hp)
+    return getattr(optlib, name)(**hp)     # the eleven of OPTIMIZERS, and variants like adam_lp
 
 
 def scripted(*gradients):
@@ -255,6 +262,53 @@ def test_adagrad_eps_inside_root_by_hand():
     np.testing.assert_allclose([x1[0], x2[0]], [2 / 3, 2 / 3 - 2 / math.sqrt(97)], rtol=1e-15)
 
 
+def test_adagrad_initial_accumulator_and_lr_decay_by_hand():
+    opt = optlib.adagrad(lr=0.5, eps=0.0, initial_accumulator_value=12.0, lr_decay=0.5)
+    assert opt.init(np.zeros(2)).G.tolist() == [12.0, 12.0]
+    (x1, x2), (s1, s2) = steps(opt, [0.0], scripted(2.0, 3.0), 2)
+    # G1 = 12 + 4 = 16, x1 = -0.5 * 2 / 4 = -0.25
+    # G2 = 16 + 9 = 25, lr_2 = 0.5 / (1 + 1 * 0.5) = 1/3, x2 = -0.25 - (1/3) * 3 / 5 = -0.45
+    assert [x1[0], s1.G[0], s2.G[0]] == [-0.25, 16.0, 25.0]
+    np.testing.assert_allclose(x2[0], -0.45, rtol=1e-15)
+
+
+def test_adagrad_accumulating_absolute_values_by_hand():
+    opt = optlib.adagrad(lr=0.5, eps=1.0, accumulate="abs", root=False)
+    (x1, x2), (s1, s2) = steps(opt, [0.0], scripted(-3.0, 1.0), 2)
+    # G1 = 3, x1 = 0.5 * 3 / (3 + 1) = 0.375;  G2 = 4, x2 = 0.375 - 0.5 * 1 / 5 = 0.275
+    assert [s1.G[0], s2.G[0]] == [3.0, 4.0]
+    np.testing.assert_allclose([x1[0], x2[0]], [0.375, 0.275], rtol=1e-15)
+    with_root = optlib.adagrad(lr=0.5, eps=0.0, accumulate="abs")
+    x, _ = with_root.step(np.array([0.0]), with_root.init(np.zeros(1)), lambda x: np.array([4.0]))
+    assert x[0] == -1.0                         # 0.5 * 4 / sqrt(4)
+
+
+def test_rmsprop_centered_by_hand():
+    opt = optlib.rmsprop(lr=0.1, gamma=0.75, eps=1.0, centered=True)
+    (x1, x2), (s1, s2) = steps(opt, [0.0], scripted(2.0, -4.0), 2)
+    # g1 = 2: E1 = 1, m1 = 0.5, E1 - m1^2 = 0.75, x1 = -0.2 / (sqrt(0.75) + 1)
+    # g2 = -4: E2 = 4.75, m2 = 0.375 - 1 = -0.625, E2 - m2^2 = 4.359375
+    assert (type(s1).__name__, s1.m[0], s2.m[0], s2.E[0]) == ("RmspropMomentumState", 0.5, -0.625, 4.75)
+    np.testing.assert_allclose(x1[0], -0.2 / (math.sqrt(0.75) + 1), rtol=1e-15)
+    np.testing.assert_allclose(x2[0], x1[0] + 0.4 / (math.sqrt(4.359375) + 1), rtol=1e-15)
+
+
+def test_rmsprop_momentum_by_hand():
+    opt = optlib.rmsprop(lr=0.1, gamma=0.75, eps=1.0, momentum=0.5)
+    (x1, x2), (s1, s2) = steps(opt, [0.0], scripted(2.0, -4.0), 2)
+    # b1 = 2 / (1 + 1) = 1, x1 = -0.1;  b2 = 0.5 - 4 / (sqrt(4.75) + 1), x2 = x1 - 0.1 b2
+    b2 = 0.5 - 4 / (math.sqrt(4.75) + 1)
+    assert (s1.b[0], s1.m[0]) == (1.0, 0.0)              # m is unused when not centered
+    np.testing.assert_allclose([x1[0], s2.b[0]], [-0.1, b2], rtol=1e-15)
+    np.testing.assert_allclose(x2[0], -0.1 - 0.1 * b2, rtol=1e-15)
+
+
+def test_rmsprop_with_momentum_zero_and_not_centered_keeps_the_small_state():
+    assert type(optlib.rmsprop().init(np.zeros(2))).__name__ == "RmspropState"
+    assert repr(optlib.rmsprop(momentum=0.9, centered=True)) == \
+        "rmsprop(lr=0.01, gamma=0.99, eps=1e-08, momentum=0.9, centered=True)"
+
+
 def test_rmsprop_by_hand():
     opt = optlib.rmsprop(lr=0.1, gamma=0.75, eps=1.0)
     (x1, x2), (s1, s2) = steps(opt, [0.0], scripted(2.0, -4.0), 2)
@@ -312,6 +366,66 @@ def test_adam_eps_inside_root_by_hand():
     np.testing.assert_allclose([x1[0], x2[0]],
                                [-0.2 / 3, -0.2 / 3 + 0.2 / math.sqrt(4.75 / 0.4375 + 5)],
                                rtol=1e-15)
+
+
+def test_adam_eps_hat_by_hand():
+    opt = optlib.adam(lr=0.1, beta1=0.5, beta2=0.75, eps=1.0, eps_hat=True)
+    (x1, x2), _ = steps(opt, [0.0], scripted(2.0, -4.0), 2)
+    # t = 1: lr_1 = 0.1 sqrt(0.25) / 0.5 = 0.1, m1 = 1, v1 = 1, x1 = -0.1 * 1 / (1 + 1)
+    # t = 2: lr_2 = 0.1 sqrt(0.4375) / 0.75, m2 = -1.5, v2 = 4.75
+    np.testing.assert_allclose(x1[0], -0.05, rtol=1e-15)
+    lr2 = 0.1 * math.sqrt(0.4375) / 0.75
+    np.testing.assert_allclose(x2[0], -0.05 + lr2 * 1.5 / (math.sqrt(4.75) + 1), rtol=1e-15)
+
+
+def test_adam_eps_hat_is_adam_with_a_time_varying_eps():
+    # eps_hat = e is Adam with eps_t = e / sqrt(1 - beta2^t): compare step by step
+    beta2, e = 0.99, 0.3
+    grad = problems.numpy_grad("sines")
+    x0 = problems.PROBLEMS["sines"][2]
+    hat = optlib.adam(lr=0.01, beta2=beta2, eps=e, eps_hat=True)
+    x, state = x0, hat.init(x0)
+    for t in range(1, 60):
+        plain = optlib.adam(lr=0.01, beta2=beta2, eps=e / math.sqrt(1 - beta2 ** t))
+        expected, _ = plain.step(x, state, grad)
+        x, state = hat.step(x, state, grad)
+        np.testing.assert_allclose(x, expected, rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="eps_inside_root and eps_hat must not both be True"):
+        optlib.adam(eps_inside_root=True, eps_hat=True)
+
+
+def test_adam_lp_with_p_2_is_adam_with_beta2_squared():
+    grad = problems.numpy_grad("quadratic")
+    x0 = problems.PROBLEMS["quadratic"][2]
+    lp = optlib.run(optlib.adam_lp(lr=0.05, beta2=0.95, p=2.0), grad, x0, 200)
+    ad = optlib.run(optlib.adam(lr=0.05, beta2=0.95 ** 2), grad, x0, 200)
+    np.testing.assert_allclose(lp, ad, rtol=1e-12, atol=1e-14)
+
+
+def test_adam_lp_tends_to_adamax_as_p_grows():
+    grad = problems.numpy_grad("sines")
+    x0 = problems.PROBLEMS["sines"][2]
+    limit = optlib.run(optlib.adam_lp(lr=0.01, eps=0.0, p=math.inf), grad, x0, 200)
+    torch_like = optlib.run(optlib.adamax(lr=0.01, eps=0.0), grad, x0, 200)
+    np.testing.assert_array_equal(limit, torch_like)     # eps = 0: the same rule
+    gaps = [np.abs(optlib.run(optlib.adam_lp(lr=0.01, eps=0.0, p=p), grad, x0, 200)
+                   - limit).max() for p in (4.0, 32.0, 256.0, 2048.0)]
+    assert all(a > b for a, b in zip(gaps, gaps[1:])) and gaps[-1] < 1e-3
+
+
+def test_adam_lp_does_not_overflow_for_large_p_and_large_gradients():
+    opt = optlib.adam_lp(lr=0.1, p=500.0)
+    path = optlib.run(opt, lambda x: 1e30 * np.sign(x - 1), np.array([0.0, 3.0]), 20)
+    assert np.isfinite(path).all()
+    np.testing.assert_allclose(path[1], [0.1, 2.9], rtol=1e-12)   # the first step has length lr
+
+
+def test_adam_lp_validation_and_repr():
+    for bad in (0.5, 0, -2, math.nan, "2", None, True):
+        with pytest.raises(ValueError, match=r"^p must be a number >= 1"):
+            optlib.adam_lp(p=bad)
+    assert repr(optlib.adam_lp(p=4)) == "adam_lp(lr=0.002, beta1=0.9, beta2=0.999, eps=1e-08, p=4.0)"
+    assert "adam_lp" not in optlib.OPTIMIZERS          # a variant, not one of the eleven
 
 
 def test_adamax_by_hand():
@@ -590,12 +704,14 @@ KINDS = {
     "lr": "positive", "gamma": "decay", "beta1": "decay", "beta2": "decay", "eps": "nonnegative",
     "momentum_decay": "nonnegative", "weight_decay": "nonnegative",
     "initial_delta_sq": "nonnegative", "lookahead_points": "count", "root": "flag",
-    "eps_inside_root": "flag",
+    "eps_inside_root": "flag", "eps_hat": "flag", "initial_accumulator_value": "nonnegative",
+    "lr_decay": "nonnegative", "momentum": "decay", "centered": "flag",
+    "accumulate": "accumulate",
 }
 MESSAGES = {
     "positive": "must be finite and > 0", "decay": r"must be in \[0, 1\)",
     "nonnegative": "must be finite and >= 0", "count": "must be an integer >= 1",
-    "flag": "must be True or False",
+    "flag": "must be True or False", "accumulate": "must be one of 'square', 'abs'",
 }
 BAD_VALUES = {
     "positive": [0, 0.0, -0.01, -1, math.nan, math.inf, -math.inf, "0.1", True, False, None, [0.1]],
@@ -603,6 +719,7 @@ BAD_VALUES = {
     "nonnegative": [-1e-8, -1, math.nan, math.inf, -math.inf, "1e-8", True, None, 1j],
     "count": [0, -1, 2.5, 2.0, True, "2", None],
     "flag": [1, 0, 1.0, "yes", "False", None],
+    "accumulate": ["squares", "ABS", "", None, 2, True],
 }
 GOOD_VALUES = {
     "positive": [1e-12, 1, 10.0, np.float32(0.5), np.int64(2)],
@@ -610,6 +727,7 @@ GOOD_VALUES = {
     "nonnegative": [0, 0.0, 1e-300, 3, np.float32(1e-3)],
     "count": [1, 5, np.int64(2)],
     "flag": [True, False, np.bool_(True)],
+    "accumulate": ["square", "abs"],
 }
 HYPERPARAMETERS = [(name, param) for name, factory in optlib.OPTIMIZERS.items()
                    for param in inspect.signature(factory).parameters]
@@ -629,7 +747,7 @@ def test_bad_hyperparameter_raises_naming_it_and_its_range(name, param):
             optlib.OPTIMIZERS[name](**{param: bad})
     for good in GOOD_VALUES[kind]:
         opt = optlib.OPTIMIZERS[name](**{param: good})
-        assert getattr(opt, param, good) == good or param in ("root", "eps_inside_root")
+        assert getattr(opt, param, good) == good or KINDS[param] == "flag"
 
 
 def test_bad_hyperparameter_examples():
@@ -698,7 +816,7 @@ def test_repr_of_optimizers_is_the_call_that_rebuilds_them():
         "adamw(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.01)"
     for name, hp in CONFIGS:
         opt = build(name, hp)
-        rebuilt = eval(repr(opt), dict(optlib.OPTIMIZERS))
+        rebuilt = eval(repr(opt), {**optlib.FACTORIES, "inf": math.inf})
         assert rebuilt.hyperparams == opt.hyperparams and repr(rebuilt) == repr(opt)
 
 
@@ -743,7 +861,7 @@ from optlib.schedules import constant, inverse_time, step_decay  # noqa: E402
 
 
 def default_lr(name):
-    return inspect.signature(optlib.OPTIMIZERS[name]).parameters["lr"].default
+    return inspect.signature(optlib.FACTORIES[name]).parameters["lr"].default
 
 
 @pytest.mark.parametrize("name, hp", CONFIGS, ids=CONFIG_IDS)
@@ -752,7 +870,7 @@ def test_scheduled_with_a_constant_schedule_is_the_plain_optimizer(name, hp):
     others = {k: v for k, v in hp.items() if k != "lr"}
     plain = build(name, hp)
     for schedule in (constant(lr), lambda t: lr):
-        opt = optlib.scheduled(optlib.OPTIMIZERS[name], schedule, **others)
+        opt = optlib.scheduled(optlib.FACTORIES[name], schedule, **others)
         ours = optlib.run(opt, smooth_grad, np.array([[0.3, -0.7], [1.2, 0.4]]), 40)
         theirs = optlib.run(plain, smooth_grad, np.array([[0.3, -0.7], [1.2, 0.4]]), 40)
         assert np.array_equal(ours, theirs)

@@ -3,6 +3,10 @@ import math
 
 import pytest
 
+import numpy as np
+
+import optlib
+from optlib import schedules
 from optlib.schedules import Schedule, constant, inverse_time, step_decay
 
 
@@ -48,3 +52,40 @@ def test_schedules_are_schedules():
 def test_bad_arguments_raise_naming_them(build, pattern):
     with pytest.raises(ValueError, match=pattern):
         build()
+
+
+def test_cosine_by_hand_and_after_its_budget():
+    s = schedules.cosine(lr0=0.2, total=10, lr_min=0.02)
+    values = [s(t) for t in range(1, 13)]
+    expected = [0.02 + 0.18 * (1 + math.cos(math.pi * k / 10)) / 2 for k in range(10)]
+    np.testing.assert_allclose(values[:10], expected, rtol=1e-15)
+    assert values[0] == 0.2 and values[10] == values[11] == values[9] > 0.02
+    assert all(a > b for a, b in zip(values[:10], values[1:10]))
+    assert schedules.cosine(lr0=1.0, total=5)(100) > 0      # stays a valid lr for lr_min = 0
+
+
+def test_warmup_cosine_by_hand():
+    s = schedules.warmup_cosine(lr0=0.1, warmup=4, total=14)
+    np.testing.assert_allclose([s(t) for t in (1, 2, 3, 4)], [0.025, 0.05, 0.075, 0.1], rtol=1e-15)
+    cos = schedules.cosine(lr0=0.1, total=10)
+    np.testing.assert_allclose([s(t) for t in range(5, 20)], [cos(t) for t in range(1, 16)],
+                               rtol=1e-15)
+
+
+def test_cosine_schedules_drive_an_optimizer():
+    opt = optlib.scheduled(optlib.adam, schedules.warmup_cosine(lr0=0.1, warmup=5, total=50))
+    path = optlib.run(opt, lambda x: 2 * x, np.array([1.0]), 60)
+    assert np.isfinite(path).all() and abs(path[-1, 0]) < abs(path[0, 0])
+    assert repr(opt) == "scheduled(adam, warmup_cosine(lr0=0.1, warmup=5, total=50, lr_min=0.0), " \
+                        "beta1=0.9, beta2=0.999, eps=1e-08)"
+
+
+def test_cosine_schedules_validate():
+    with pytest.raises(ValueError, match=r"^total must be an integer >= 1, got 0"):
+        schedules.cosine(lr0=0.1, total=0)
+    with pytest.raises(ValueError, match=r"^lr_min must be finite, >= 0 and < lr0 = 0.1, got 0.2"):
+        schedules.cosine(lr0=0.1, total=10, lr_min=0.2)
+    with pytest.raises(ValueError, match=r"^total must be > warmup = 10, got 10"):
+        schedules.warmup_cosine(lr0=0.1, warmup=10, total=10)
+    with pytest.raises(ValueError, match=r"^lr0 must be finite and > 0"):
+        schedules.warmup_cosine(lr0=-1.0, warmup=1, total=10)

@@ -435,8 +435,8 @@ def rmsprop(lr: float = 0.01, gamma: float = 0.99, eps: float = 1e-8,
       :math:`x_t = x_{t-1} - \eta\, b_t`; the state is then an
       :class:`RmspropMomentumState`.
 
-    ``eps_inside_root=True`` divides by :math:`\sqrt{E_t + \epsilon}` (the seed
-    article; TensorFlow puts its epsilon outside, like torch).
+    ``eps_inside_root=True`` divides by :math:`\sqrt{E_t + \epsilon}`, as the seed
+    article, TensorFlow 1, Keras and optax (by default) do; torch adds it outside.
 
     >>> import numpy as np, optlib
     >>> opt = optlib.rmsprop(lr=0.1, gamma=0.75, eps=0.0)
@@ -613,7 +613,7 @@ def adam(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float 
 
 
 def adamw(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-          weight_decay: float = 1e-2) -> Optimizer:
+          weight_decay: float = 1e-2, lr0: float | None = None) -> Optimizer:
     r"""AdamW: Adam with decoupled weight decay.
 
     .. math::
@@ -625,15 +625,38 @@ def adamw(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float
     that the decay is scaled by ``lr`` as in torch (Loshchilov and Hutter's paper
     scales it by a schedule multiplier only). torch: ``AdamW(lr, betas, eps, weight_decay)``.
 
+    ``lr0`` (default None: torch's rule above) gives the paper's rule. Its
+    Algorithm 2 writes the learning rate as a base rate :math:`\eta_0` times a
+    schedule multiplier :math:`\eta/\eta_0`, and multiplies the decay by the
+    multiplier alone: :math:`x' = (1 - \omega\, \eta/\eta_0)\, x_{t-1}` with
+    :math:`\eta_0` = ``lr0``. With a constant ``lr = lr0`` the decay is
+    :math:`\omega` per step whatever the learning rate; under :func:`scheduled`,
+    pass the schedule's ``lr0``. It is torch's rule with weight decay
+    :math:`\omega/\eta_0`.
+
     >>> import numpy as np, optlib
     >>> opt = optlib.adamw(lr=0.1, weight_decay=0.5, eps=0.0)
     >>> x, s = opt.step(np.array([2.0]), opt.init(np.array([2.0])), lambda x: np.array([1.0]))
     >>> x   # 2 * (1 - 0.05) - 0.1
     array([1.8])
+    >>> paper = optlib.adamw(lr=0.1, weight_decay=0.5, eps=0.0, lr0=0.1)
+    >>> x, s = paper.step(np.array([2.0]), paper.init(np.array([2.0])), lambda x: np.array([1.0]))
+    >>> x   # 2 * (1 - 0.5) - 0.1
+    array([0.9])
 
     Reference: Loshchilov and Hutter (2019).
     """
-    return _adam_rule("adamw", lr, beta1, beta2, eps, weight_decay, False)
+    if lr0 is None:
+        return _adam_rule("adamw", lr, beta1, beta2, eps, weight_decay, False)
+    allowed = "None or finite and > 0"
+    base = _real("lr0", lr0, allowed)
+    if not (math.isfinite(base) and base > 0):
+        raise ValueError(f"lr0 must be {allowed}, got {lr0!r}")
+    omega = _nonnegative("weight_decay", weight_decay)
+    # the decay omega * lr / lr0 is torch's lr * weight_decay with weight_decay = omega / lr0
+    opt = _adam_rule("adamw", lr, beta1, beta2, eps, omega / base, False)
+    opt.hyperparams.update(weight_decay=omega, lr0=base)
+    return opt
 
 
 def amsgrad(lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,

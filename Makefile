@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv book student-book test test-main test-baseline audit-fp test-fast notebooks strip lab fixtures bench clean
+.PHONY: help venv book student-book test test-main test-baseline audit-fp test-fast notebooks strip lab fixtures bench clean test-live
 
 # pytest-xdist workers; nbval keeps each notebook in one worker (--dist loadscope)
 JOBS   ?= 2
@@ -26,7 +26,11 @@ help:
 	@echo "make strip      remove images, HTML and widget state from the committed notebooks"
 	@echo "make lab        open the chapters in JupyterLab"
 	@echo "make fixtures   regenerate tests/fixtures/torch_trajectories.npz (installs torch)"
-	@echo "make bench      print the speed figures of optlib's runners and widgets"
+	@echo "make bench      print the speed figures of optlib's runners and widgets, and the"
+	@echo "                slider-to-figure time in JupyterLab (installs what test-live needs)"
+	@echo "make test-live  run every chapter in JupyterLab in headless Chromium as a student would:"
+	@echo "                errors, explorer layout at 1280 and 1024 px, slider redraws, players, MyST"
+	@echo "                (NB=chapters/02_momentum.ipynb: one chapter; screenshots in $(LIVE_OUT))"
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +40,16 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The live test's extras (JupyterLab, jupyterlab-myst, Notebook 7, selenium), in .venv with
+# their own stamp; Debian's chromium and chromium-driver are checked on every run and
+# installed with apt-get when missing (scripts/install_chromium.sh).
+LIVE_STAMP := $(VENV)/.installed-live
+LIVE_OUT   ?= _build/live
+
+$(LIVE_STAMP): $(STAMP) requirements-live.txt
+	$(BIN)/python -m pip install --quiet -r requirements-live.txt
+	touch $(LIVE_STAMP)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
@@ -78,15 +92,23 @@ strip: $(STAMP)
 	$(BIN)/python scripts/strip_notebooks.py chapters/*.ipynb
 
 lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet jupyterlab
+	$(BIN)/python -m pip install --quiet $$(grep -oE '^(jupyterlab|jupyterlab-myst)==[^ ]+' requirements-live.txt)
 	$(BIN)/jupyter lab chapters
 
 fixtures: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python scripts/make_torch_fixtures.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(LIVE_STAMP)
+	@bash scripts/install_chromium.sh
 	$(BIN)/python benchmarks/run_benchmarks.py
+
+# Every chapter of _toc.yml (or NB=...) opened in JupyterLab, Run All, explorers and players
+# checked in headless Chromium (tests/live/test_live.py); not part of `make test`.
+test-live: $(STAMP) $(LIVE_STAMP)
+	@bash scripts/install_chromium.sh
+	OPTLIB_LIVE=1 OPTLIB_LIVE_NB="$(NB)" OPTLIB_LIVE_OUT="$(LIVE_OUT)" \
+	  $(PYTEST) tests/live -v -s -p no:xdist
 
 clean:
 	rm -rf _build

@@ -10,9 +10,21 @@
 2. Figures. Matplotlib writes 24-bit PNGs; the book's figures use few colours,
    so a 256-colour palette looks the same at about 40 % of the size. Every PNG
    of the built site is converted once, at the end of the build.
+3. Alt text. A notebook's figure is an image whose alt text would be its file
+   name ("../_images/2d03...png"), which tells a screen reader nothing. Every
+   image without alt text gets the first sentence of its figure's caption (the
+   caption says what to see), or, outside a figure, the title of its section.
+4. One thebe configuration. sphinx-thebe registers an inline script with
+   ``add_js_file(None, body=...)``; from Sphinx 7.2 the HTML builder re-adds such
+   an asset as ``''`` and de-duplicates by equality, so the block is written
+   twice and every page logs "Identifier 'THEBE_JS_URL' has already been
+   declared" (fixed in Sphinx 8.2.2, which Jupyter Book 1 cannot use). Inline
+   scripts with the same body are kept once.
 """
+import re
 from pathlib import Path
 
+from docutils import nodes
 from myst_nb.sphinx_ import NbMetadataCollector
 from PIL import Image
 
@@ -23,6 +35,57 @@ def drop_widget_state(app, pagename, *args, **kwargs):
     js_files = NbMetadataCollector.get_js_files(app.env, pagename)
     for key in [k for k in js_files if k.startswith("ipywidgets_")]:
         del js_files[key]
+
+
+def _plain(text: str) -> str:
+    """A caption's text without TeX markup: '$\\eta = 0.1$' -> 'eta = 0.1'."""
+    text = re.sub(r"\\(?:mathrm|text|operatorname|mathbf|mathcal)\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
+    text = re.sub(r"[{}$]", "", re.sub(r"_|\\[,;!: ]", " ", text))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def first_sentence(text: str, limit: int = 250) -> str:
+    """The first sentence of ``text`` (up to a full stop followed by a space), at most ``limit`` chars."""
+    text = _plain(text)
+    match = re.search(r"(?<!\be\.g)(?<!\bi\.e)[.!?](\s|$)", text)
+    sentence = text[:match.end()].strip() if match else text
+    return sentence if len(sentence) <= limit else sentence[:limit - 3].rstrip() + "..."
+
+
+def alt_from_captions(app, doctree, docname):
+    """Give every image without alt text a description: its caption's first sentence."""
+    for image in doctree.findall(nodes.image):
+        if image.get("alt"):
+            continue
+        figure = image.parent
+        while figure is not None and not isinstance(figure, nodes.figure):
+            figure = figure.parent
+        captions = list(figure.findall(nodes.caption)) if figure is not None else []
+        if captions:
+            image["alt"] = first_sentence(captions[0].astext())
+            continue
+        section = image.parent
+        while section is not None and not isinstance(section, nodes.section):
+            section = section.parent
+        title = section[0].astext() if section is not None and len(section) else docname
+        image["alt"] = f"A figure of the section: {_plain(title)}"
+
+
+def drop_repeated_inline_scripts(app, pagename, templatename, context, doctree):
+    """Keep each inline script (a body without a file) once (sphinx-thebe's config block)."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for js in scripts:
+        body = getattr(js, "attributes", {}).get("body")
+        if not getattr(js, "filename", None) and body is not None:
+            if body in seen:
+                continue
+            seen.add(body)
+        kept.append(js)
+    context["script_files"] = kept
 
 
 def palette_png(path: Path) -> None:
@@ -44,5 +107,7 @@ def shrink_images(app, exception):
 def setup(app):
     # myst-nb adds the page's scripts at the default priority (500): run before it
     app.connect("html-page-context", drop_widget_state, priority=400)
+    app.connect("html-page-context", drop_repeated_inline_scripts, priority=900)
+    app.connect("doctree-resolved", alt_from_captions)
     app.connect("build-finished", shrink_images)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

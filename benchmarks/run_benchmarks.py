@@ -3,11 +3,18 @@
 Prints, without asserting anything (timings depend on the machine):
 
 1. the median time of one explorer redraw after a slider change
-   (``update(...)`` then ``fig.canvas.draw()`` on Agg), against a redraw
-   from scratch in the same run (figure cleared, contour grid recomputed);
+   (``update(...)`` then ``png()``: the rerun, the drawing and the PNG the
+   kernel sends), against a redraw from scratch in the same run (figure
+   cleared, contour grid recomputed);
 2. the time of ``optlib.basins`` on a 200 x 200 grid with 300 steps;
 3. the size of a race animation's HTML (``optlib.animation.race_html``) and
-   of the explorers' static twins rendered as sweeps.
+   of the explorers' static twins rendered as sweeps;
+4. the time from a slider's release to the new figure in the page, in
+   JupyterLab in headless Chromium (scripts/live_check.py, on its own small
+   notebook: a 1D and a 2D explorer, every slider dragged), and the kernel's
+   part of it. Needs what ``make test-live`` installs (``make bench`` does).
+
+Timings on a shared machine are noisy: the load average is printed with them.
 """
 import os
 import statistics
@@ -36,7 +43,7 @@ def timed(fn, repeat):
 
 def explorer_redraws(repeat=15):
     print("1. Explorer redraw after a slider change (median over "
-          f"{repeat} changes, update() + fig.canvas.draw())")
+          f"{repeat} changes, update() + png())")
     print(f"   {'explorer':40s} {'slider move':>12s} {'from scratch':>13s} {'ratio':>7s}")
     cases = [
         ("1D momentum / rectangles, gamma", widgets.Explorer1D("momentum", "rectangles"),
@@ -48,17 +55,17 @@ def explorer_redraws(repeat=15):
          "gamma", np.linspace(0.0, 0.99, repeat)),
     ]
     for label, ex, param, values in cases:
-        ex.fig.canvas.draw()
+        ex.png()
 
         def move(i, ex=ex, param=param, values=values):
             ex.update(**{param: float(values[i])})
-            ex.fig.canvas.draw()
+            ex.png()
 
         def scratch(i, ex=ex, param=param, values=values):
             plotting._grid_cached.cache_clear()
             ex.rebuild()
             ex.update(**{param: float(values[i])})
-            ex.fig.canvas.draw()
+            ex.png()
 
         fast = timed(move, repeat)
         slow = timed(scratch, max(3, repeat // 3))
@@ -98,9 +105,37 @@ def html_sizes():
         print(f"   {label:40s} {len(html.data) / 1024:7.0f} kB   ({dt:.1f} s to render)")
 
 
+def live_latency(extra_lr_moves=6):
+    print("\n4. Slider release -> new figure in the page (JupyterLab, headless Chromium)")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        import live_check
+        live_check.find_browser()
+        import selenium  # noqa: F401
+    except (ImportError, RuntimeError) as error:
+        print(f"   skipped: {error} (make bench installs requirements-live.txt and chromium)")
+        return
+    with live_check.session([]) as (lab, driver):
+        f = live_check.check_notebook(driver, lab, lab.root / "chapters" / live_check.DEMO,
+                                      None, players=False, myst=False,
+                                      extra_lr_moves=extra_lr_moves)
+    for e in f.explorers:
+        kind = "1D" if e["index"] == 0 else "2D"
+        print(f"   {kind} explorer: {live_check.latency_summary(e['latencies'])}")
+    print(f"   all moves:   {live_check.latency_summary(f.latencies)}   (goal: median <= 0.25 s)")
+    print(f"   in the kernel (rerun, draw, PNG): {live_check.latency_summary(f.kernel_seconds)}")
+    print(f"   its CPU time (what a busy machine does not inflate): "
+          f"{live_check.latency_summary(f.kernel_cpu_seconds)}")
+    for problem in f.problems():
+        print("   problem:", problem)
+
+
 if __name__ == "__main__":
     print(f"optlib {optlib.__version__}, numpy {np.__version__}, "
-          f"matplotlib {__import__('matplotlib').__version__}, {os.cpu_count()} CPUs\n")
+          f"matplotlib {__import__('matplotlib').__version__}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
     explorer_redraws()
     basin_times()
     html_sizes()
+    live_latency()
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")

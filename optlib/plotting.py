@@ -45,8 +45,8 @@ from .optimizers import Optimizer
 from .runners import respond
 
 __all__ = ["OPTIMIZER_COLORS", "PALETTE", "style", "color_of", "colors_for", "sweep_colors",
-           "divergence_step", "drawable", "contour", "trajectories", "response", "response_grid",
-           "internals", "basin_map", "learning_curves"]
+           "divergence_step", "drawable", "format_value", "contour", "trajectories", "response",
+           "response_grid", "internals", "basin_map", "learning_curves"]
 
 # --------------------------------------------------------------------------
 # Palette and style
@@ -478,9 +478,33 @@ def basin_map(opt=None, surface=None, *, labels=None, extent=None, steps: int = 
 # 1D responses
 # --------------------------------------------------------------------------
 
+def format_value(value) -> str:
+    """A hyperparameter's value as every title, legend and slider of the book prints it.
+
+    The shortest form, of at most six significant digits, that reads back as
+    the value (``0.25``, ``0.158``, ``0.9999``, ``100``, ``1e-08``); other
+    values as ``str``. Whole numbers keep all their digits (``100``, not
+    ``1e+02``), as the sliders' readouts show them. The explorers' sliders
+    round their values to what their readout shows, so a title and its
+    slider always agree.
+
+    >>> format_value(0.25), format_value(0.158), format_value(10 ** -0.8), format_value(100.0)
+    ('0.25', '0.158', '0.158489', '100')
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        return str(value)
+    if not np.isfinite(value):
+        return str(float(value))
+    whole = int(np.floor(np.log10(abs(value)))) + 1 if abs(value) >= 1 else 1
+    for digits in range(whole, max(whole, 6) + 1):
+        text = f"{value:.{digits}g}"
+        if float(text) == value:
+            return text
+    return f"{value:.{max(whole, 6)}g}"
+
+
 def _sweep_label(param_name, value) -> str:
-    return f"{param_name} = {value:g}" if isinstance(value, (int, float, np.number)) \
-        else f"{param_name} = {value}"
+    return f"{param_name} = {format_value(value)}"
 
 
 def sweep_responses(optimizer, signal, param_name: str, values, fixed=None) -> dict:
@@ -514,8 +538,7 @@ def _name_of(optimizer) -> str:
 
 
 def _fixed_text(fixed) -> str:
-    return ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
-                     for k, v in (fixed or {}).items())
+    return ", ".join(f"{k} = {format_value(v)}" for k, v in (fixed or {}).items())
 
 
 def response(optimizer, signal, param_name: str, values, fixed=None, ax=None, *,

@@ -15,6 +15,8 @@ prints as the call that builds it. Pass one to :func:`optlib.scheduled`::
 - :func:`warmup_cosine`: a linear warm-up from :math:`\eta_0 / w` to
   :math:`\eta_0` over w steps, then the cosine: today's common baseline for
   AdamW and NAdamW.
+- :func:`inverse_sqrt`: :math:`\eta_0/\sqrt t`, the decay of the convergence
+  theorems of Adam and AMSGrad; with a warm-up, the Transformer's schedule.
 
 Any function of t works as a schedule too (``lambda t: 0.1 / t ** 0.5``);
 these only add a readable name.
@@ -22,11 +24,13 @@ these only add a readable name.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Callable
 
 from .optimizers import _count, _nonnegative, _positive, _real
 
-__all__ = ["Schedule", "constant", "inverse_time", "step_decay", "cosine", "warmup_cosine"]
+__all__ = ["Schedule", "constant", "inverse_time", "step_decay", "cosine", "warmup_cosine",
+           "inverse_sqrt"]
 
 
 class Schedule:
@@ -157,3 +161,33 @@ def warmup_cosine(lr0: float, warmup: int, total: int, lr_min: float = 0.0) -> S
 
     return Schedule("warmup_cosine", {"lr0": lr0, "warmup": warmup, "total": total,
                                       "lr_min": lr_min}, rule)
+
+
+def inverse_sqrt(lr0: float, warmup: int = 0) -> Schedule:
+    r"""Inverse square-root decay, :math:`\eta_t = \eta_0/\sqrt t`, after an optional warm-up.
+
+    With ``warmup = 0`` (the default), :math:`\eta_t = \eta_0 / \sqrt t` from step 1:
+    the :math:`\alpha/\sqrt t` of the convergence theorems of Adam (Kingma and Ba
+    2015) and AMSGrad (Reddi et al. 2018). With ``warmup = w >= 1``,
+    :math:`\eta_t = \eta_0 \min(t/w, \sqrt{w/t})`: a linear warm-up to
+    :math:`\eta_0` at step w, then the same decay, continuous at step w (the
+    schedule of Vaswani et al. 2017, up to its constant factor).
+
+    >>> s = inverse_sqrt(lr0=1.0)
+    >>> s, [s(t) for t in (1, 4, 16)]
+    (inverse_sqrt(lr0=1.0, warmup=0), [1.0, 0.5, 0.25])
+    >>> w = inverse_sqrt(lr0=1.0, warmup=4)
+    >>> [w(t) for t in (1, 2, 4, 16)]
+    [0.25, 0.5, 1.0, 0.5]
+    """
+    lr0 = _positive("lr0", lr0)
+    if isinstance(warmup, bool) or not isinstance(warmup, numbers.Integral) or warmup < 0:
+        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    warmup = int(warmup)
+
+    def rule(t):
+        if t <= warmup:
+            return lr0 * t / warmup
+        return lr0 * math.sqrt(max(warmup, 1) / t)
+
+    return Schedule("inverse_sqrt", {"lr0": lr0, "warmup": warmup}, rule)

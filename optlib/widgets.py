@@ -32,18 +32,30 @@ The small multiples are an ordinary pyplot figure, shown at the end of the
 cell like any other: assign it (``fig = ...``) or end the line with ``;``, or
 the notebook shows it twice. The sweep returns an ``IPython.display.HTML``
 player, to end the cell with.
+
+Layout. The controls form a column that never shrinks below its content; the
+figure (an ``ipywidgets.Image``, sent as PNG bytes) sits beside it and scales
+down with the cell, and when the cell is too narrow for both the figure moves
+below the controls (``flex-wrap``). This holds from a 1024-pixel-wide window
+up, with JupyterLab's file browser open (``make test-live`` checks it). Every
+value a slider, a title or a legend prints is formatted by
+:func:`optlib.plotting.format_value`, and a slider's value is rounded to what
+its readout shows, so the run, the title and the slider agree.
 """
 from __future__ import annotations
 
-import base64
 import contextlib
 import inspect
+import time
+from collections import deque
 from io import BytesIO
 
 import ipywidgets as W
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
+from traitlets import Unicode
 
 from . import plotting
 from . import signals as _signals
@@ -51,6 +63,13 @@ from .runners import respond, run
 
 __all__ = ["Explorer1D", "Explorer2D", "explorer_1d", "explorer_2d",
            "explorer_1d_static", "explorer_2d_static", "LR_RANGES_1D", "LR_RANGES_2D"]
+
+
+def _in_book_order(table: dict) -> dict:
+    """The table's methods in the order of optlib.OPTIMIZERS (the chapters' order)."""
+    from .optimizers import OPTIMIZERS
+    return {name: table[name] for name in OPTIMIZERS if name in table}
+
 
 #: lr slider per method in 1D: (min, max, default). A gradient signal cannot diverge,
 #: the cap only keeps the update on the scale of the signal. Adadelta starts from D = 0,
@@ -60,6 +79,7 @@ LR_RANGES_1D = {name: (1e-3, 2.0, 0.25) for name in (
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamax", "nadam",
     "amsgrad", "adamw")}
 LR_RANGES_1D["adadelta"] = (1e-2, 10.0, 1.0)
+LR_RANGES_1D = _in_book_order(LR_RANGES_1D)      # the dropdowns list the methods in this order
 
 #: lr slider per method in 2D: (min, max, default). Each cap stops short of the lr at
 #: which a run from the seed's start on one of its six surfaces diverges within 150
@@ -71,6 +91,7 @@ LR_RANGES_2D = {
     "adam": (1e-3, 1.0, 0.1), "adamax": (1e-3, 1.0, 0.1), "nadam": (1e-3, 1.0, 0.1),
     "amsgrad": (1e-3, 1.0, 0.1), "adamw": (1e-3, 1.0, 0.1),
 }
+LR_RANGES_2D = _in_book_order(LR_RANGES_2D)
 
 #: The other sliders: (min, max, step).
 SLIDER_RANGES = {"gamma": (0.0, 0.995, 0.005), "beta1": (0.0, 0.995, 0.005),
@@ -83,8 +104,24 @@ MAIN_PARAM = {"sgd": "lr", "momentum": "gamma", "nesterov": "gamma", "adagrad": 
 SWEEP_VALUES = {"gamma": [0.0, 0.5, 0.9, 0.975], "beta1": [0.0, 0.5, 0.9, 0.99],
                 "beta2": [0.9, 0.99, 0.999, 0.9999], "weight_decay": [0.0, 0.1, 0.5, 1.0]}
 
-_SLIDER_STYLE = {"description_width": "70px"}
-_SLIDER_LAYOUT = {"width": "300px"}
+#: Significant digits a slider shows (and rounds its value to); the readout
+#: drops trailing zeros (d3-format's "~"), as optlib.plotting.format_value does.
+READOUT_DIGITS = {"lr": 3, "gamma": 3, "beta1": 3, "beta2": 4, "weight_decay": 3}
+
+#: Width of every control (label, slider or dropdown, readout), in px; the column
+#: of controls is never narrower (the figure gives way instead).
+CONTROL_WIDTH = 290
+_SLIDER_STYLE = {"description_width": "62px"}
+
+#: (control, seconds, CPU seconds) of the latest redraws after the browser moved a
+#: control: the kernel's part of the time (rerun, draw, PNG), wall-clock and on its
+#: own thread's CPU (which a busy machine does not inflate), for ``make bench`` and
+#: ``make test-live``.
+REDRAW_SECONDS = deque(maxlen=200)
+
+#: A figure stays beside the controls while it can be shown at this share of its
+#: size or more; in a narrower cell it moves below them, at full width.
+MIN_FIGURE_SCALE = 0.75
 
 
 # --------------------------------------------------------------------------
@@ -112,8 +149,12 @@ def _defaults(method, lr_ranges) -> dict:
     return values
 
 
-def _fmt(v) -> str:
-    return f"{v:g}" if isinstance(v, (int, float, np.floating)) else str(v)
+_fmt = plotting.format_value
+
+
+def _rounded(name, value) -> float:
+    """A slider's value rounded to the digits its readout shows (10**-0.8 -> 0.158)."""
+    return float(f"{value:.{READOUT_DIGITS[name]}g}") if name in READOUT_DIGITS else value
 
 
 def _describe(method, params: dict) -> str:
@@ -225,6 +266,9 @@ class _TrajectoryView:
             self.cross, = top.plot([], [], "x", ms=11, mew=2.5, zorder=6)
             self.status = top.text(0.02, 0.02, "", transform=top.transAxes, fontsize=9,
                                    bbox=dict(boxstyle="round", fc="white", ec="none", alpha=0.85))
+        # what show() changes; the rest of the figure stays as drawn
+        self.dynamic = sorted([self.line, self.start, self.end, self.cross, self.status,
+                               top.title], key=lambda a: a.get_zorder())
 
     def show(self, path, method, title):
         s, color = self.surface, plotting.color_of(method)
@@ -264,6 +308,17 @@ def _figure(figsize, dpi=100, layout="constrained"):
 # Explorers
 # --------------------------------------------------------------------------
 
+class _FloatLogSlider(W.FloatLogSlider):
+    """A FloatLogSlider whose readout format may drop trailing zeros (d3-format's "~",
+    which ipywidgets' own check of the format refuses): 0.25 reads "0.25", not "0.250"."""
+    readout_format = Unicode(".3~g").tag(sync=True)
+
+
+class _FloatSlider(W.FloatSlider):
+    """A FloatSlider whose readout format may use d3-format's "~" (see _FloatLogSlider)."""
+    readout_format = Unicode(".3~g").tag(sync=True)
+
+
 class _Explorer:
     """Shared machinery: the method dropdown, the hyperparameter sliders and update()."""
 
@@ -277,23 +332,23 @@ class _Explorer:
         self.method_control = W.Dropdown(options=list(self.lr_ranges), value=self.method,
                                          description="method")
         lo, hi, _ = self.lr_ranges[self.method]
-        self.sliders = {"lr": W.FloatLogSlider(value=1.0, base=10, min=np.log10(lo),
-                                               max=np.log10(hi), step=0.05,
-                                               description="lr", readout_format=".3g")}
+        self.sliders = {"lr": _FloatLogSlider(value=1.0, base=10, min=np.log10(lo),
+                                              max=np.log10(hi), step=0.05, description="lr",
+                                              readout_format=f".{READOUT_DIGITS['lr']}~g")}
         for name, (lo, hi, step) in SLIDER_RANGES.items():
-            self.sliders[name] = W.FloatSlider(value=lo, min=lo, max=hi, step=step,
-                                               description=name,
-                                               readout_format=".4g" if step < 1e-3 else ".3g")
+            self.sliders[name] = _FloatSlider(value=lo, min=lo, max=hi, step=step,
+                                              description=name,
+                                              readout_format=f".{READOUT_DIGITS[name]}~g")
         self.controls = {"method": self.method_control, **extra_controls, **self.sliders}
         for c in self.controls.values():
             c.style = _SLIDER_STYLE
-            c.layout = W.Layout(**_SLIDER_LAYOUT)
+            c.layout = W.Layout(width=f"{CONTROL_WIDTH}px", min_width=f"{CONTROL_WIDTH}px",
+                                flex="0 0 auto")
             if hasattr(c, "continuous_update"):
                 c.continuous_update = False     # redraw on release: smooth over a slow link
             c.observe(self._on_change, names="value")
         self.fig = _figure(figsize)
-        self.output = W.Output()
-        self.widget = W.HBox([W.VBox(list(self.controls.values())), self.output])
+        self.widget = self._layout(list(self.controls.values()))
         with self._hold():
             self._apply_method(self.method)
         self.update(**hyperparams)
@@ -302,7 +357,8 @@ class _Explorer:
     def update(self, **values):
         """Set any controls (``method=``, ``lr=``, ...), rerun the optimizer and redraw.
 
-        Values beyond a slider's range are clamped to it. Keywords that are not
+        Values beyond a slider's range are clamped to it, and a slider's value
+        runs as its readout shows it (:attr:`params`). Keywords that are not
         a control but a hyperparameter of the method (``eps``) are kept fixed.
         Returns the explorer.
         """
@@ -333,10 +389,38 @@ class _Explorer:
         self._show()
         return self
 
+    def _layout(self, controls):
+        """The controls in a column that keeps its width, the figure beside it or below.
+
+        The figure is an Image widget (PNG bytes, no base64) in a box that
+        grows to the figure's size, shrinks to MIN_FIGURE_SCALE of it, and
+        wraps below the controls when the cell is narrower still.
+        """
+        w, h = (round(v * self.fig.dpi) for v in self.fig.get_size_inches())
+        self.image = W.Image(format="png", width=str(w), height=str(h),
+                             layout=W.Layout(width="100%", max_width=f"{w}px", height="auto",
+                                             margin="0"))
+        figure = W.Box([self.image], layout=W.Layout(
+            flex=f"1 1 {round(MIN_FIGURE_SCALE * w)}px", min_width="0", max_width=f"{w}px",
+            overflow="visible", margin="0"))
+        column = W.VBox(controls, layout=W.Layout(flex="0 0 auto", padding="0 8px 4px 0",
+                                                  overflow="visible"))
+        box = W.HBox([column, figure], layout=W.Layout(flex_flow="row wrap",
+                                                       align_items="flex-start", width="100%",
+                                                       overflow="visible"))
+        figure.add_class("optlib-figure")
+        column.add_class("optlib-controls")
+        box.add_class("optlib-explorer")
+        return box
+
     @property
     def params(self) -> dict:
-        """The hyperparameters the method runs with now (sliders, then fixed keywords)."""
-        shown = {k: float(self.sliders[k].value) for k in self.shown_params}
+        """The hyperparameters the method runs with now (sliders, then fixed keywords).
+
+        A slider's value is rounded to the digits its readout shows
+        (:data:`READOUT_DIGITS`): the log slider's 10**-0.8 runs as 0.158.
+        """
+        shown = {k: _rounded(k, float(self.sliders[k].value)) for k in self.shown_params}
         return {**shown, **self.fixed}
 
     @property
@@ -371,6 +455,13 @@ class _Explorer:
     def _on_change(self, change):
         if self._holding:
             return
+        start, cpu = time.perf_counter(), time.thread_time()
+        self._react(change)
+        REDRAW_SECONDS.append((change["owner"].description, time.perf_counter() - start,
+                               time.thread_time() - cpu))
+
+    def _react(self, change):
+        """Redraw for a control the browser moved."""
         if change["owner"] is self.method_control:
             self.update(method=change["new"])
         else:
@@ -399,22 +490,34 @@ class _Explorer:
     def _redraw(self):
         raise NotImplementedError
 
+    def _render(self):
+        """Draw the figure on its Agg canvas."""
+        self.fig.canvas.draw()
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes, as the widget shows it."""
+        canvas = self.fig.canvas
+        self._render()
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
+                                 "raw", "RGBA", 0, 1).convert("RGB")
+        # A 256-colour palette, as the book's own figures (_ext/book_assets.py): a
+        # third of the bytes of a full-colour PNG, and faster to compress.
+        image = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        out = BytesIO()
+        image.save(out, format="png", compress_level=1)    # fast: the redraw waits for it
+        return out.getvalue()
+
     def _show(self):
-        """Put the figure into the Output widget (only inside a running kernel)."""
+        """Send the figure to the Image widget (only inside a running kernel).
+
+        The widget's value is set directly, tied to no cell: capturing a display
+        inside an Output widget made headless runners (nbclient, so nbval and
+        the book build) intermittently wait for the cell until their timeout.
+        """
         from IPython import get_ipython
         if getattr(get_ipython(), "kernel", None) is None:
             return
-        png = BytesIO()
-        self.fig.savefig(png, format="png", dpi=self.fig.dpi)
-        # Set the Output widget's content directly rather than capturing a display
-        # inside ``with self.output:``: capturing ties the output to the running
-        # cell's message, and headless runners (nbclient, so nbval and the book
-        # build) then intermittently wait for that cell until their timeout.
-        self.output.outputs = ({
-            "output_type": "display_data", "metadata": {},
-            "data": {"image/png": base64.b64encode(png.getvalue()).decode("ascii"),
-                     "text/plain": f"<{type(self).__name__} figure>"},
-        },)
+        self.image.value = self.png()
 
     def _repr_mimebundle_(self, **kwargs):
         """Shown as its widget; the plain-text form (kept in git) is one short line."""
@@ -431,6 +534,23 @@ def _set_range(slider, lo, hi):
         slider.min, slider.max = lo, hi
 
 
+def _tick_room(ax) -> tuple:
+    """(width in px of the widest y tick label of ``ax``, whether the axis shows an offset).
+
+    Measured with the font metrics of the figure's renderer, without drawing:
+    the labels the next draw will show, for the current y limits.
+    """
+    lo, hi = sorted(ax.get_ylim())
+    locs = [v for v in ax.yaxis.get_major_locator()() if lo <= v <= hi]
+    formatter = ax.yaxis.get_major_formatter()
+    labels = formatter.format_ticks(locs)
+    renderer = ax.figure.canvas.get_renderer()
+    prop = ax.yaxis.get_major_ticks(1)[0].label1.get_fontproperties()
+    width = max((renderer.get_text_width_height_descent(t, prop, ismath="$" in t)[0]
+                 for t in labels), default=0.0)
+    return width, bool(formatter.get_offset())
+
+
 class Explorer1D(_Explorer):
     """The update of one method for one gradient signal, with sliders.
 
@@ -442,7 +562,7 @@ class Explorer1D(_Explorer):
     lr_ranges = LR_RANGES_1D
 
     def __init__(self, method="momentum", signal="rectangles", *, n: int = 300,
-                 figsize=(8, 3.6), **hyperparams):
+                 figsize=(6.6, 3.2), **hyperparams):
         self.n = n
         _signals.get(signal, n)                        # ValueError listing the names
         self.signal_control = W.Dropdown(options=list(_signals.SIGNALS), value=signal,
@@ -478,13 +598,21 @@ class Explorer1D(_Explorer):
         self.result = respond(self.optimizer(), g)
         title = f"{_describe(self.method, self.params)} | {signal}"
         self._view.show(g, self.result, self.method, title)
-        if self._laid_out != (self.method, signal):
-            # lay out again when the tick labels may have changed much, then fix the
-            # layout: a slider move only redraws
+        width, offset = _tick_room(self._view.ax)
+        if self._laid_out is None or width > self._laid_out[0] + 0.5 \
+                or offset > self._laid_out[1]:
+            # The layout is computed again only when the y tick labels need more
+            # room than it gives them ("0.5" -> "-7.5", "10.0": the axis label must
+            # move left), then fixed: most slider moves only redraw. It keeps the
+            # room of the widest labels seen, so it does not flip back and forth.
             self.fig.set_layout_engine("constrained")
             self.fig.draw_without_rendering()
             self.fig.set_layout_engine(None)
-            self._laid_out = (self.method, signal)
+            width, offset = _tick_room(self._view.ax)            # at the new axes size
+            if self._laid_out is not None:
+                width = max(width, self._laid_out[0])
+                offset = offset or self._laid_out[1]
+            self._laid_out = (width, offset)
 
 
 class Explorer2D(_Explorer):
@@ -500,7 +628,7 @@ class Explorer2D(_Explorer):
     _settings = ("method", "surface", "steps", "start")
 
     def __init__(self, method="adam", surface="wobbly", start=None, steps: int = 150, *,
-                 figsize=(7.5, 5.2), **hyperparams):
+                 figsize=(6.4, 4.6), **hyperparams):
         s = _named_surface(surface)
         steps = _check_steps(steps, self.MAX_STEPS)
         start = _default_start(s) if start is None else _check_start(s, start)
@@ -513,6 +641,7 @@ class Explorer2D(_Explorer):
         self.y_control = W.FloatSlider(description="start y")
         self._surface = None
         self._view = None
+        self._background = None       # the picture without the trajectory (_render)
         super().__init__(method, dict(hyperparams, surface=s.name, start=start),
                          {"surface": self.surface_control, "steps": self.steps_control,
                           "start x": self.x_control, "start y": self.y_control}, figsize)
@@ -525,11 +654,11 @@ class Explorer2D(_Explorer):
     def start(self) -> np.ndarray:
         return np.array([self.x_control.value, self.y_control.value])
 
-    def _on_change(self, change):
-        if not self._holding and change["owner"] is self.surface_control:
+    def _react(self, change):
+        if change["owner"] is self.surface_control:
             self.update(surface=change["new"])
         else:
-            super()._on_change(change)
+            super()._react(change)
 
     def _check_settings(self, settings):
         settings = dict(settings)
@@ -565,6 +694,24 @@ class Explorer2D(_Explorer):
         self.fig.set_layout_engine("compressed")       # the layout for fixed-aspect axes
         self._view = _TrajectoryView(self.fig.add_subplot(), self.surface, frozen=True)
         self._surface = self.surface.name
+        self._background = None
+
+    def _render(self):
+        """Blit: the picture without the trajectory is drawn once per surface and
+        kept; a redraw restores it and draws only what moved (the path, its
+        markers, the status and the title), about a third of a full draw."""
+        canvas = self.fig.canvas
+        if self._background is None:
+            for artist in self._view.dynamic:
+                artist.set_animated(True)            # left out of the full draw ...
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for artist in self._view.dynamic:
+                artist.set_animated(False)           # ... so fig.savefig still draws them
+        else:
+            canvas.restore_region(self._background)
+        for artist in self._view.dynamic:
+            self.fig.draw_artist(artist)
 
     def _redraw(self):
         if self._view is None or self._surface != self.surface_control.value:

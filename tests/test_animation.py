@@ -1,6 +1,12 @@
-"""Tests for optlib/animation.py: frame counts, page size, no stray figures."""
+"""Tests for optlib/animation.py: frame counts, page size, no stray figures, the player's HTML.
+
+The player's script is exercised in a browser by tests/live (make test-live).
+"""
+import base64
+import json
 import re
 import warnings
+from io import BytesIO
 
 import matplotlib
 
@@ -10,13 +16,24 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from IPython.display import HTML  # noqa: E402
+from PIL import Image  # noqa: E402
 
 import optlib  # noqa: E402
 from optlib import animation, surfaces  # noqa: E402
 
 
+def player_frames(html: str) -> list:
+    """The PNG frames of a player: the first in its <img>, the others in its JSON."""
+    first = re.search(r'<img class="optlib-player-frame" src="data:image/png;base64,([^"]+)"',
+                      html).group(1)
+    rest = json.loads(re.search(r'<script type="application/json" class="optlib-player-frames">'
+                                r'(.*?)</script>', html, re.S).group(1))
+    assert rest[0] == ""                        # the first frame is stored once, in the <img>
+    return [base64.b64decode(f) for f in [first] + rest[1:]]
+
+
 def frame_count(html: str) -> int:
-    return len(re.findall(r'frames\[\d+\] = "data:image/png;base64,', html))
+    return len(player_frames(html))
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +123,59 @@ def test_sweep_html_has_one_frame_per_value():
     assert set(seen) == {0.1, 0.2, 0.3, 0.4}
     with pytest.raises(ValueError, match="frames"):
         animation.sweep_html(draw, range(animation.MAX_FRAMES + 1))
+
+
+# --------------------------------------------------------------------------
+# The player
+# --------------------------------------------------------------------------
+
+def png(color, size=(40, 30)) -> bytes:
+    out = BytesIO()
+    Image.new("RGB", size, color).save(out, format="png")
+    return out.getvalue()
+
+
+def test_player_shows_its_first_frame_with_its_size_before_any_script():
+    """JupyterLab renders cells outside the window lazily: matplotlib's player, which set
+    its image from a script, got no space there. Here the first frame and its size are in
+    the HTML itself."""
+    frames = [png("red"), png("green"), png("blue")]
+    html = animation.player_html(frames, (40, 30), interval=250, default_mode="loop")
+    img = re.search(r"<img [^>]*>", html).group(0)
+    assert 'width="40"' in img and 'height="30"' in img
+    assert "max-width:100%" in img and "height:auto" in img     # scales down with the cell
+    assert player_frames(html) == frames
+    assert 'data-interval="250"' in html
+    checked = re.findall(r'value="(\w+)" checked', html)
+    assert checked == ["loop"]
+
+
+def test_player_needs_no_network_and_finds_itself_from_the_click():
+    html = animation.player_html([png("red"), png("blue")], (40, 30))
+    assert "http://" not in html and "https://" not in html and "<link" not in html
+    buttons = re.findall(r"<button [^>]*>", html)
+    assert len(buttons) == 9
+    for b in buttons:
+        assert re.search(r'onclick="optlibPlayer\(this\)\.\w+\(\)"', b), b
+        assert re.search(r'aria-label="[^"]+"', b), b
+    assert "window.optlibPlayer = function (el)" in html
+    assert html.count("<svg") == 9                # icons drawn inline, no icon font
+    # two players on one page keep their own mode buttons
+    other = animation.player_html([png("red")], (40, 30))
+    names = set(re.findall(r'name="(optlib-mode-\w+)"', html + other))
+    assert len(names) == 2
+
+
+def test_player_frames_are_the_size_the_img_announces(three_paths):
+    html = animation.race_html("wobbly", three_paths, frames=4, figsize=(5, 4), dpi=50)
+    sizes = {Image.open(BytesIO(f)).size for f in player_frames(html.data)}
+    assert sizes == {(250, 200)}
+    assert 'width="250" height="200"' in html.data
+    assert "Race of sgd, momentum, adam on Wobbly" in html.data       # the alt text
+
+
+def test_player_html_bad_inputs():
+    with pytest.raises(ValueError, match="at least one frame"):
+        animation.player_html([], (10, 10))
+    with pytest.raises(ValueError, match="'once', 'loop', 'reflect'"):
+        animation.player_html([png("red")], (40, 30), default_mode="bounce")

@@ -56,3 +56,26 @@ def test_chapter_figures_are_rendered_with_captions(build):
         html = (HTML / f"{page}.html").read_text()
         assert html.count("<figcaption") >= 1, f"{page} renders no captioned figure"
         assert "_images/" in html, f"{page} renders no image"
+
+
+def _chapter_pages():
+    return [page for page in toc_pages() if (HTML / f"{page}.html").exists()]
+
+
+def test_every_image_has_alt_text_that_is_not_a_file_name(build):
+    """Figures are described by their caption's first sentence (_ext/book_assets.py); players
+    by what they animate (optlib.animation)."""
+    for page in _chapter_pages():
+        html = (HTML / f"{page}.html").read_text()
+        for tag in re.findall(r"<img\b[^>]*>", html):
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            assert alt and alt.group(1).strip(), f"{page}: an image without alt text: {tag[:120]}"
+            assert not re.search(r"\.(png|svg|jpe?g|gif)$", alt.group(1), re.I), \
+                f"{page}: an image whose alt text is a file name: {alt.group(1)}"
+
+
+def test_thebe_configuration_is_written_once(build):
+    """Sphinx 7 writes sphinx-thebe's inline config twice unless the build drops the copy."""
+    for page in _chapter_pages():
+        html = (HTML / f"{page}.html").read_text()
+        assert html.count("const THEBE_JS_URL") <= 1, f"{page} declares THEBE_JS_URL twice"

@@ -72,6 +72,7 @@ CONFIGS = [
     ("nadam", {"lr": 0.01}),
     ("amsgrad", {"lr": 0.01}),
     ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
+    ("adamw", {"lr": 0.01, "weight_decay": 0.1, "lr0": 0.05}),
 ]
 CONFIG_IDS = [name + "".join(f"-{k}={v}" for k, v in hp.items() if k != "lr")
               for name, hp in CONFIGS]
@@ -587,6 +588,65 @@ def test_adamw_decay_is_decoupled_from_the_gradient():
     np.testing.assert_allclose(xs[-1], np.array([2.0, -4.0]) * 0.95 ** 3, rtol=1e-15)
 
 
+def test_adamw_lr0_by_hand():
+    # the paper's form: decay omega * lr / lr0 = 0.5 per step at lr = lr0
+    opt = optlib.adamw(lr=0.1, beta1=0.5, beta2=0.75, eps=0.0, weight_decay=0.5, lr0=0.1)
+    (x1, x2), _ = steps(opt, [2.0], lambda x: x - 1, 2)
+    # step 1: g = 1 at x0 = 2; decay 2 * (1 - 0.5) = 1; Adam's first step is lr: x1 = 0.9
+    # step 2: g = -0.1 at x1; m2 = 0.25 - 0.05 = 0.2, v2 = 0.1875 + 0.0025 = 0.19;
+    #   x2 = 0.9 * 0.5 - 0.1 * (0.2/0.75) / sqrt(0.19/0.4375)
+    #   (torch's form, weight_decay = 0.5, would decay by 0.95 instead)
+    np.testing.assert_allclose(x1[0], 0.9, rtol=1e-15)
+    np.testing.assert_allclose(x2[0], 0.45 - 0.1 * (0.2 / 0.75) / math.sqrt(0.19 / 0.4375),
+                               rtol=1e-14)
+    assert repr(opt) == ("adamw(lr=0.1, beta1=0.5, beta2=0.75, eps=0.0, weight_decay=0.5, "
+                         "lr0=0.1)")
+
+
+def test_adamw_lr0_decay_per_step_does_not_depend_on_lr():
+    # zero gradient: at lr = lr0 the paper's decay is omega per step for any lr,
+    # torch's is lr * omega
+    for lr in (0.3, 1e-3):
+        paper, _ = steps(optlib.adamw(lr=lr, weight_decay=0.2, lr0=lr), [1.0, -3.0],
+                         lambda x: 0 * x, 4)
+        np.testing.assert_allclose(paper[-1], np.array([1.0, -3.0]) * 0.8 ** 4, rtol=1e-13)
+        torch_form, _ = steps(optlib.adamw(lr=lr, weight_decay=0.2), [1.0, -3.0],
+                              lambda x: 0 * x, 4)
+        np.testing.assert_allclose(torch_form[-1], np.array([1.0, -3.0]) * (1 - 0.2 * lr) ** 4,
+                                   rtol=1e-13)
+
+
+def test_adamw_lr0_under_a_schedule_is_loshchilov_and_hutters_algorithm():
+    # Algorithm 2 of Loshchilov and Hutter (2019), written out: base rate alpha,
+    # schedule multiplier eta_t, decay lambda * eta_t (not alpha * lambda * eta_t)
+    from optlib.schedules import warmup_cosine
+    alpha, lam, b1, b2, eps = 0.05, 0.3, 0.9, 0.999, 1e-8
+    schedule = warmup_cosine(lr0=alpha, warmup=5, total=40)
+    grad = problems.numpy_grad("rosenbrock")
+    theta = np.array(problems.PROBLEMS["rosenbrock"][2], dtype=float)
+    m, v, paper = np.zeros_like(theta), np.zeros_like(theta), []
+    for t in range(1, 51):
+        g = grad(theta)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        multiplier = schedule(t) / alpha
+        theta = theta - multiplier * (alpha * m_hat / (np.sqrt(v_hat) + eps) + lam * theta)
+        paper.append(theta)
+    ours = optlib.scheduled("adamw", schedule, weight_decay=lam, lr0=alpha)
+    xs, _ = steps(ours, problems.PROBLEMS["rosenbrock"][2], grad, 50)
+    np.testing.assert_allclose(xs, paper, rtol=1e-12, atol=1e-14)
+    # the same run is torch's AdamW(lr=alpha, weight_decay=lam/alpha) under
+    # LambdaLR(lambda e: schedule(e + 1) / alpha), which optlib writes as
+    torch_form, _ = steps(optlib.scheduled("adamw", schedule, weight_decay=lam / alpha),
+                          problems.PROBLEMS["rosenbrock"][2], grad, 50)
+    np.testing.assert_allclose(torch_form, paper, rtol=1e-12, atol=1e-14)
+    # while torch's weight_decay = lam decays alpha times less
+    other, _ = steps(optlib.scheduled("adamw", schedule, weight_decay=lam),
+                     problems.PROBLEMS["rosenbrock"][2], grad, 50)
+    assert np.abs(np.array(other) - np.array(paper)).max() > 1e-2
+
+
 gradient_sequences = hnp.arrays(
     np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
     elements=st.floats(-1e3, 1e3, allow_subnormal=False))
@@ -706,12 +766,13 @@ KINDS = {
     "initial_delta_sq": "nonnegative", "lookahead_points": "count", "root": "flag",
     "eps_inside_root": "flag", "eps_hat": "flag", "initial_accumulator_value": "nonnegative",
     "lr_decay": "nonnegative", "momentum": "decay", "centered": "flag",
-    "accumulate": "accumulate",
+    "accumulate": "accumulate", "lr0": "optional_positive",
 }
 MESSAGES = {
     "positive": "must be finite and > 0", "decay": r"must be in \[0, 1\)",
     "nonnegative": "must be finite and >= 0", "count": "must be an integer >= 1",
     "flag": "must be True or False", "accumulate": "must be one of 'square', 'abs'",
+    "optional_positive": "must be None or finite and > 0",
 }
 BAD_VALUES = {
     "positive": [0, 0.0, -0.01, -1, math.nan, math.inf, -math.inf, "0.1", True, False, None, [0.1]],
@@ -720,6 +781,7 @@ BAD_VALUES = {
     "count": [0, -1, 2.5, 2.0, True, "2", None],
     "flag": [1, 0, 1.0, "yes", "False", None],
     "accumulate": ["squares", "ABS", "", None, 2, True],
+    "optional_positive": [0, 0.0, -0.01, math.nan, math.inf, "0.1", True, [0.1]],
 }
 GOOD_VALUES = {
     "positive": [1e-12, 1, 10.0, np.float32(0.5), np.int64(2)],
@@ -728,6 +790,7 @@ GOOD_VALUES = {
     "count": [1, 5, np.int64(2)],
     "flag": [True, False, np.bool_(True)],
     "accumulate": ["square", "abs"],
+    "optional_positive": [None, 1e-12, 1, 0.5, np.float32(0.5)],
 }
 HYPERPARAMETERS = [(name, param) for name, factory in optlib.OPTIMIZERS.items()
                    for param in inspect.signature(factory).parameters]

@@ -89,3 +89,40 @@ def test_cosine_schedules_validate():
         schedules.warmup_cosine(lr0=0.1, warmup=10, total=10)
     with pytest.raises(ValueError, match=r"^lr0 must be finite and > 0"):
         schedules.warmup_cosine(lr0=-1.0, warmup=1, total=10)
+
+
+def test_inverse_sqrt_by_hand():
+    s = schedules.inverse_sqrt(lr0=0.6)
+    assert [s(t) for t in (1, 4, 9, 100)] == pytest.approx([0.6, 0.3, 0.2, 0.06], rel=1e-15)
+    assert repr(s) == "inverse_sqrt(lr0=0.6, warmup=0)"
+    # sqrt(t) * lr_t stays lr0: the alpha / sqrt(t) of Kingma and Ba's and Reddi et al.'s theorems
+    assert all(math.sqrt(t) * s(t) == pytest.approx(0.6, rel=1e-14) for t in range(1, 500, 7))
+
+
+def test_inverse_sqrt_with_warmup_by_hand():
+    # lr0 min(t / w, sqrt(w / t)) with w = 4: 0.25, 0.5, 0.75, 1, then sqrt(4/5), sqrt(4/6), ...
+    s = schedules.inverse_sqrt(lr0=2.0, warmup=4)
+    np.testing.assert_allclose([s(t) for t in range(1, 10)],
+                               [0.5, 1.0, 1.5, 2.0] + [2.0 * math.sqrt(4 / t) for t in range(5, 10)],
+                               rtol=1e-15)
+    assert max(s(t) for t in range(1, 1000)) == s(4) == 2.0          # the peak is lr0, at step w
+    assert s(16) == pytest.approx(1.0, rel=1e-15)                      # half the peak at 4 w
+    assert repr(s) == "inverse_sqrt(lr0=2.0, warmup=4)"
+
+
+def test_inverse_sqrt_validates_and_drives_an_optimizer():
+    for bad in (-1, 2.5, "3", True, None):
+        with pytest.raises(ValueError, match=r"^warmup must be an integer >= 0, got "):
+            schedules.inverse_sqrt(lr0=0.1, warmup=bad)
+    with pytest.raises(ValueError, match=r"^lr0 must be finite and > 0"):
+        schedules.inverse_sqrt(lr0=0.0)
+    assert schedules.inverse_sqrt(lr0=0.1, warmup=np.int64(3))(3) == pytest.approx(0.1)
+    # sgd on f = x^2 / 2 with lr_t = 1 / sqrt(t): x_t = x_{t-1} (1 - 1/sqrt(t)); x_1 = 0
+    opt = optlib.scheduled(optlib.sgd, schedules.inverse_sqrt(lr0=1.0))
+    path = optlib.run(opt, lambda x: x, np.array([3.0, -1.0]), 3)
+    np.testing.assert_array_equal(path[1], [0.0, 0.0])
+    opt = optlib.scheduled(optlib.sgd, schedules.inverse_sqrt(lr0=0.5))
+    path = optlib.run(opt, lambda x: x, np.array([1.0]), 3)[:, 0]
+    np.testing.assert_allclose(path, [1.0, 0.5, 0.5 * (1 - 0.5 / math.sqrt(2)),
+                                      0.5 * (1 - 0.5 / math.sqrt(2)) * (1 - 0.5 / math.sqrt(3))],
+                               rtol=1e-15)

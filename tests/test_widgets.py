@@ -1,5 +1,10 @@
-"""Tests for optlib/widgets.py, driven without a browser through update() and the sliders."""
+"""Tests for optlib/widgets.py, driven without a browser through update() and the sliders.
+
+How the explorers look and respond in JupyterLab is tested by tests/live (make test-live).
+"""
+import json
 import re
+from io import BytesIO
 
 import matplotlib
 
@@ -9,6 +14,7 @@ import ipywidgets as W  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
 
 import optlib  # noqa: E402
 from optlib import signals, surfaces, widgets  # noqa: E402
@@ -21,7 +27,10 @@ def close_figures():
 
 
 def frame_count(html: str) -> int:
-    return len(re.findall(r'frames\[\d+\] = "data:image/png;base64,', html))
+    """Frames of an optlib player: one in its <img>, the others in its JSON list."""
+    frames = json.loads(re.search(r'class="optlib-player-frames">(.*?)</script>', html,
+                                  re.S).group(1))
+    return len(frames) if 'class="optlib-player-frame" src="data:image/png' in html else 0
 
 
 # --------------------------------------------------------------------------
@@ -213,18 +222,145 @@ def test_explorer_2d_takes_a_factory_but_only_named_surfaces():
         widgets.explorer_2d("adam", surfaces.rotated_quadratic(L=4.0, mu=1.0))
 
 
-def test_explorer_sets_its_figure_without_capturing_cell_output(monkeypatch):
-    """Headless runners (nbclient, so nbval and the book build) intermittently waited a
-    whole cell timeout when the explorer drew inside ``with output:``; it now sets the
-    Output widget's content directly, tied to no cell."""
+@pytest.fixture
+def in_a_kernel(monkeypatch):
+    """Make the explorers believe they run in a kernel, so they send their figure."""
     import IPython
 
     class Shell:
         kernel = object()
 
     monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+
+
+def test_explorer_sets_its_figure_without_capturing_cell_output(in_a_kernel):
+    """Headless runners (nbclient, so nbval and the book build) intermittently waited a
+    whole cell timeout when the explorer drew inside ``with output:``; it now sets an
+    Image widget's value (PNG bytes), tied to no cell."""
     ex = widgets.Explorer1D("momentum", "rectangles")
-    ex._show()
-    (out,) = ex.output.outputs
-    assert out["output_type"] == "display_data" and out["data"]["image/png"]
-    assert ex.output.msg_id == ""
+    assert not any(isinstance(w, W.Output) for w in ex.widget.children)
+    png = ex.image.value
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h = (round(v * ex.fig.dpi) for v in ex.fig.get_size_inches())
+    assert Image.open(BytesIO(png)).size == (w, h)
+    assert (ex.image.width, ex.image.height) == (str(w), str(h))    # room before it loads
+    ex.update(gamma=0.5)
+    assert ex.image.value != png
+
+
+# --------------------------------------------------------------------------
+# What a student sees: layout, formats, order (issue 8)
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [lambda: widgets.explorer_1d("adamw", "spikes"),
+                                  lambda: widgets.explorer_2d("adamw", "wobbly")])
+def test_controls_keep_their_width_and_the_figure_gives_way(make):
+    """The controls column never shrinks below its content; the figure box shrinks to
+    MIN_FIGURE_SCALE of the figure, and the row wraps (figure below) when narrower."""
+    ex = make()
+    box = ex.widget
+    assert "optlib-explorer" in box._dom_classes
+    assert box.layout.flex_flow == "row wrap"
+    column, figure = box.children
+    assert "optlib-controls" in column._dom_classes and "optlib-figure" in figure._dom_classes
+    assert column.layout.flex == "0 0 auto"
+    for control in column.children:
+        assert control.layout.width == control.layout.min_width == f"{widgets.CONTROL_WIDTH}px"
+        assert control.layout.flex == "0 0 auto"
+    w = round(ex.fig.get_figwidth() * ex.fig.dpi)
+    assert figure.layout.flex == f"1 1 {round(widgets.MIN_FIGURE_SCALE * w)}px"
+    assert figure.layout.min_width == "0" and figure.layout.max_width == f"{w}px"
+    assert ex.image.layout.width == "100%" and ex.image.layout.max_width == f"{w}px"
+
+
+def test_method_dropdowns_list_the_methods_in_the_books_order():
+    order = list(optlib.OPTIMIZERS)
+    assert list(widgets.explorer_1d("sgd").method_control.options) == order
+    assert list(widgets.explorer_2d("sgd").method_control.options) == order
+
+
+def test_a_log_slider_value_runs_and_prints_as_its_readout_shows():
+    """The lr slider steps in log10 by 0.05: the browser sends 10**-0.8 = 0.158489...;
+    the readout shows 0.158, so the title says 0.158 and the run uses 0.158."""
+    ex = widgets.explorer_1d("momentum", "rectangles")
+    ex.sliders["lr"].value = 10 ** -0.8                 # what a browser does
+    assert ex.params["lr"] == 0.158
+    title = ex.line.axes.get_title()
+    assert "lr = 0.158," in title and "0.158489" not in title
+    np.testing.assert_array_equal(ex.result, optlib.respond(
+        optlib.momentum(lr=0.158, gamma=0.9), signals.rectangles(300)))
+    ex2 = widgets.explorer_2d("adam", "wobbly")
+    ex2.sliders["lr"].value = 10 ** -1.35
+    assert ex2.params["lr"] == 0.0447
+    assert "lr = 0.0447," in ex2._view.ax.get_title()
+
+
+def test_readouts_use_the_digits_the_titles_use():
+    ex = widgets.explorer_2d("adamw", "wobbly")
+    for name, slider in ex.sliders.items():
+        digits = widgets.READOUT_DIGITS[name]
+        assert slider.readout_format == f".{digits}~g"      # d3-format: drop trailing zeros
+    ex.update(beta2=0.99987)                                # 4 digits: 0.9999
+    assert ex.params["beta2"] == 0.9999
+    assert "beta2 = 0.9999," in ex._view.ax.get_title()
+
+
+def test_format_value_reads_back_as_the_value():
+    fmt = optlib.plotting.format_value
+    assert [fmt(v) for v in (0.25, 0.9, 0.158, 0.9999, 1e-8, 3, 100.0, 1000.0, 0.0)] == \
+        ["0.25", "0.9", "0.158", "0.9999", "1e-08", "3", "100", "1000", "0"]
+    assert fmt(10 ** -0.8) == "0.158489" and fmt("rectangles") == "rectangles"
+    assert fmt(float("inf")) == "inf" and fmt(float("nan")) == "nan"
+    for v in np.geomspace(1e-4, 10, 57):
+        assert abs(float(fmt(v)) - v) <= 5e-6 * v             # six significant digits
+
+
+def _ylabel_clearance(ex) -> float:
+    """px between the y axis label's right edge and the nearest tick label drawn."""
+    ex.fig.canvas.draw()
+    renderer = ex.fig.canvas.get_renderer()
+    ax = ex.line.axes
+    label = ax.yaxis.label.get_window_extent(renderer)
+    lo, hi = sorted(ax.get_ylim())
+    ticks = [t.get_window_extent(renderer) for t, loc in
+             zip(ax.get_yticklabels(), ax.get_yticks()) if lo <= loc <= hi and t.get_text()]
+    assert label.x0 >= 0, "the y axis label is cut at the figure's edge"
+    return min(t.x0 for t in ticks) - label.x1
+
+
+def test_y_label_stays_readable_when_a_move_widens_the_tick_labels():
+    """lr 0.25 -> 1 on the square wave turns the labels "-2", "2" into "-7.5", "10.0";
+    the layout was frozen after the first draw and the labels covered the axis label."""
+    ex = widgets.explorer_1d("momentum", "rectangles", lr=0.25, gamma=0.9)
+    assert _ylabel_clearance(ex) > 0
+    for lr in (1.0, 2.0, 0.01, 1.0):
+        ex.update(lr=lr)
+        assert _ylabel_clearance(ex) > 0, lr
+    ex.update(method="sgd", signal="saturation", lr=2.0)
+    assert _ylabel_clearance(ex) > 0
+
+
+def test_2d_redraw_by_blitting_draws_what_a_full_draw_draws(in_a_kernel):
+    ex = widgets.explorer_2d("momentum", "wobbly", lr=0.02)
+    for change in ({"gamma": 0.5}, {"method": "adam", "lr": 0.3}, {"surface": "ripple"},
+                   {"lr": 1.0, "steps": 40}):
+        ex.update(**change)                          # sends the blitted picture
+        canvas = ex.fig.canvas                       # a new one after a surface change
+        blitted = np.asarray(canvas.buffer_rgba()).copy()
+        sent = np.asarray(Image.open(BytesIO(ex.image.value)).convert("RGBA"), dtype=int)
+        canvas.draw()                                # everything, from scratch
+        drawn = np.asarray(canvas.buffer_rgba())
+        np.testing.assert_array_equal(blitted, drawn, err_msg=str(change))
+        # the PNG sent has a 256-colour palette (a fast octree: greys move by a few
+        # levels of 255): the same picture to the eye
+        error = np.abs(sent - drawn)[..., :3]
+        assert error.mean() < 6 and error.max() < 32, change
+
+
+def test_a_browser_move_records_the_kernels_part_of_the_redraw():
+    ex = widgets.explorer_1d("momentum", "rectangles")
+    widgets.REDRAW_SECONDS.clear()
+    ex.sliders["gamma"].value = 0.5                 # what a browser does
+    ex.update(gamma=0.6)                            # a call from code is not a browser move
+    (name, wall, cpu), = widgets.REDRAW_SECONDS
+    assert name == "gamma" and 0 < wall < 60 and 0 <= cpu < 60

@@ -606,9 +606,11 @@ def response_grid(optimizer, param_name: str, values, fixed=None, signals=None, 
 # --------------------------------------------------------------------------
 
 _FIELD_LABELS = {
-    "v": "second moment $v$", "m": "first moment $m$", "G": "sum of squares $G$",
+    # the book's symbols (chapters/appendix_notation.md), with the state field's name
+    # where they differ: the second moment is s_t in the book, v in torch and optlib
+    "v": "second moment $s$ (v)", "m": "first moment $m$", "G": "sum of squares $G$",
     "E": "mean of $g^2$, $E$", "D": "mean of $\\Delta^2$, $D$", "u": "max norm $u$",
-    "v_max": "largest $v$, $v_{max}$", "mu_product": "$\\prod \\mu_i$",
+    "v_max": "largest $s$ (v_max)", "mu_product": "$\\prod_k \\beta_{1,k}$ (mu_product)",
 }
 
 

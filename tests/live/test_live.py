@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import live_check as L  # noqa: E402
 
 NOTEBOOKS = L.notebooks_from(os.environ.get("OPTLIB_LIVE_NB"))
-OUT = Path(os.environ.get("OPTLIB_LIVE_OUT") or ROOT / "_build" / "live")
+OUT = Path(os.environ.get("OPTLIB_LIVE_OUT") or ROOT / "_build" / "live").resolve()
 GOAL_MEDIAN_SECONDS = 0.25       # the goal for slider release -> new figure
 MAX_MEDIAN_SECONDS = 1.0         # slower than this is broken, not just a busy machine
 

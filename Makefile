@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv book student-book test test-main test-baseline audit-fp test-fast notebooks strip lab fixtures bench clean test-live
+.PHONY: help venv book student-book assignments autograde launch-cells test-binder test test-main test-baseline audit-fp test-fast notebooks strip lab fixtures bench clean test-live
 
 # pytest-xdist workers; nbval keeps each notebook in one worker (--dist loadscope)
 JOBS   ?= 2
@@ -16,6 +16,11 @@ NB     ?= chapters
 help:
 	@echo "make book       build the site into _build/html (notebooks executed, warnings are errors)"
 	@echo "make student-book  the same site with every solution removed, into _build/student/_build/html"
+	@echo "make assignments   every chapter as an nbgrader assignment: student notebooks, no solutions,"
+	@echo "                   in $(ASSIGNMENTS_DIR)/release (ASSIGNMENTS_DIR=path to choose; installs nbgrader)"
+	@echo "make autograde SUBMISSIONS=path  nbgrader autograde on path/<student>/NN_name.ipynb, scores printed"
+	@echo "make test-binder   a fresh venv from requirements.txt and runtime.txt alone runs every chapter"
+	@echo "make launch-cells  rewrite each chapter's Colab set-up cell from repository: in _config.yml"
 	@echo "make test       run every test: optlib, doctests, nbval over the chapters, the book build,"
 	@echo "                then nbval again with numpy at its baseline SIMD dispatch (test-baseline)"
 	@echo "make test-baseline  nbval over the chapters with numpy's SIMD dispatch switched off"
@@ -51,15 +56,38 @@ $(LIVE_STAMP): $(STAMP) requirements-live.txt
 	$(BIN)/python -m pip install --quiet -r requirements-live.txt
 	touch $(LIVE_STAMP)
 
+# nbgrader for the course tools and their tests (requirements-instructor.txt), own stamp
+INSTRUCTOR_STAMP := $(VENV)/.installed-instructor
+ASSIGNMENTS_DIR  ?= _build/course
+
+$(INSTRUCTOR_STAMP): $(STAMP) requirements-instructor.txt
+	$(BIN)/python -m pip install --quiet -r requirements-instructor.txt
+	touch $(INSTRUCTOR_STAMP)
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
 student-book: $(STAMP)
-	$(BIN)/python scripts/exercises.py student-book
+	$(BIN)/python scripts/assignments.py student-book
+
+# Binder's path: a fresh venv from requirements.txt and runtime.txt alone runs every chapter
+# (NB=chapters/02_momentum.ipynb for one); needs the Python runtime.txt names on PATH.
+test-binder: $(STAMP)
+	$(BIN)/python scripts/binder_check.py $(filter-out chapters,$(NB))
+
+launch-cells: $(STAMP)
+	$(BIN)/python scripts/launch_cells.py
+
+assignments: $(INSTRUCTOR_STAMP)
+	$(BIN)/python scripts/assignments.py generate --course "$(ASSIGNMENTS_DIR)"
+
+autograde: $(INSTRUCTOR_STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=path [ASSIGNMENTS_DIR=...]" >&2; exit 2; }
+	$(BIN)/python scripts/assignments.py autograde "$(SUBMISSIONS)" --course "$(ASSIGNMENTS_DIR)"
 
 test: test-main test-baseline
 
-test-main: $(STAMP)
+test-main: $(STAMP) $(INSTRUCTOR_STAMP)
 	$(PYTEST) tests optlib chapters --doctest-modules $(NBVAL) -n $(JOBS) --dist loadscope
 
 # The committed outputs compared against a second floating-point path: numpy's sin, exp,

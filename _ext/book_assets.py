@@ -104,7 +104,21 @@ def shrink_images(app, exception):
             palette_png(path)
 
 
+def launch_buttons_need_a_repository(app, config):
+    """No launch buttons while ``repository.url`` is empty (an unpublished book).
+
+    sphinx-book-theme builds the Binder, Colab and JupyterHub links from the
+    repository's address and fails on a page when a launch service is set but
+    the address is not; the book keeps the services configured in _config.yml
+    and this drops them until the address is set there.
+    """
+    options = config.html_theme_options
+    if not str(options.get("repository_url") or "").strip():
+        options["launch_buttons"] = {}
+
+
 def setup(app):
+    app.connect("config-inited", launch_buttons_need_a_repository)
     # myst-nb adds the page's scripts at the default priority (500): run before it
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_repeated_inline_scripts, priority=900)

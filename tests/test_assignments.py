@@ -1,0 +1,214 @@
+"""The chapters as nbgrader assignments: nothing leaks, and nbgrader's autograder scores right.
+
+For every chapter with exercises, ``scripts/assignments.py`` writes the
+nbgrader source and runs ``nbgrader generate_assignment`` into a temporary
+course folder; then two submissions are autograded by nbgrader itself:
+
+- the student notebook handed out unchanged: every autograded check fails,
+  so it scores zero;
+- the student notebook with the book's solution code filled back in (what a
+  student who solved everything hands in): every check passes, hidden tests
+  included, so it scores full points.
+
+Each chapter runs twice here, in a fresh kernel: the slowest tests of the suite.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import assignments  # noqa: E402
+
+CHAPTERS = assignments.chapters_with_exercises()
+# nbgrader's own gradebook code trips a SQLAlchemy autoflush warning; it is not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore:Object of type .* not in session:Warning")
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def source(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def grading(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def solution_texts(nb) -> list[str]:
+    """What a student must not see: the written solutions, the solution code, the hidden tests."""
+    pieces = []
+    for cell in nb.cells:
+        text = source(cell)
+        if cell.cell_type == "markdown":
+            pieces += re.findall(r"\{solution-start\}[^\n]*\n(.*?)\{solution-end\}", text, re.S)
+        pieces += SOLUTION.findall(text) + HIDDEN.findall(text)
+    return pieces
+
+
+def significant_lines(text: str) -> list[str]:
+    """Lines long and particular enough that finding one in a handout means a leak."""
+    lines = [line.strip() for line in text.splitlines()]
+    return [line for line in lines
+            if len(line) >= 30 and not line.startswith(("```", ":class:", "#", "import "))]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return tmp_path_factory.mktemp("course")
+
+
+def test_every_chapter_has_at_least_two_autograded_exercises_with_hidden_tests():
+    assert len(CHAPTERS) >= 4
+    for path in CHAPTERS:
+        checks = [c for c in nbformat.read(path, as_version=4).cells if grading(c).get("grade")
+                  and c.cell_type == "code"]
+        assert len(checks) >= 2, f"{path.name}: {len(checks)} autograded checks, want >= 2"
+        for c in checks:
+            assert HIDDEN.search(source(c)), \
+                f"{path.name}: check {grading(c)['grade_id']} has no hidden tests"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_nbgrader_scores_a_blank_handout_zero_and_a_solved_one_full(path, tmp_path):
+    book = nbformat.read(path, as_version=4)
+    name = path.stem
+    handout_path = assignments.generate(tmp_path, [path])[name]
+    handout = nbformat.read(handout_path, as_version=4)
+
+    # 1. nothing of a solution reaches the student
+    text = "\n".join(source(c) for c in handout.cells)
+    assert "{solution-start}" not in text and "BEGIN SOLUTION" not in text
+    assert "HIDDEN TESTS" not in text
+    for piece in solution_texts(book):
+        for line in significant_lines(piece):
+            assert line not in text, f"{name}: the handout shows a solution line: {line!r}"
+    stubs = [c for c in handout.cells if grading(c).get("solution") and c.cell_type == "code"]
+    assert stubs and all("raise NotImplementedError()" in source(c) for c in stubs)
+    checks = [c for c in handout.cells if grading(c).get("grade") and c.cell_type == "code"]
+    assert all(grading(c).get("locked") for c in checks)
+
+    # 2. a solved handout: the book's solution code back in the stubs
+    solved = nbformat.read(handout_path, as_version=4)
+    book_solutions = {grading(c)["grade_id"]: source(c) for c in book.cells
+                      if grading(c).get("solution") and c.cell_type == "code"}
+    for cell in solved.cells:
+        if grading(cell).get("solution") and cell.cell_type == "code":
+            cell.source = book_solutions[grading(cell)["grade_id"]]
+    solved_path = tmp_path / "solved.ipynb"
+    nbformat.write(solved, solved_path)
+    assignments.submit(tmp_path, "solved", name, solved_path)
+    assignments.submit(tmp_path, "blank", name, handout_path)
+
+    rows = {r["student"]: r for r in assignments.autograde(tmp_path)}
+    full = sum(float(grading(c)["points"]) for c in checks)
+    assert rows["solved"]["max_code"] == full > 0
+    assert rows["solved"]["code"] == full, f"{name}: a solved handout scores {rows['solved']}"
+    assert rows["blank"]["code"] == 0, f"{name}: an unsolved handout scores {rows['blank']}"
+    table = assignments.format_scores(rows.values())
+    assert name in table and f"{full:g}" in table
+
+
+def test_strip_book_solutions_puts_answer_cells_where_written_solutions_were():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("```{exercise} Derive\n:label: ex-a\nDo it.\n```\n\n"
+                                      "````{solution-start} ex-a\n:class: dropdown\n````\n"
+                                      "The secret derivation.\n\n````{solution-end}\n````\n\n"
+                                      "Text after."),
+        nbformat.v4.new_markdown_cell("```{exercise} Write\n:label: ex-b\n```\n\n"
+                                      "````{solution-start} ex-b\n:class: dropdown\n````\n"
+                                      "Hint of the solution."),
+        nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
+                                  "    ### END SOLUTION"),
+        nbformat.v4.new_code_cell("answer_of_the_experiment = 42"),
+        nbformat.v4.new_markdown_cell("````{solution-end}\n````"),
+    ]
+    nb.cells[2].metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "ex-b-sol",
+                                        "locked": False, "schema_version": 3}
+    out = assignments.strip_book_solutions(nb)
+    texts = [source(c) for c in out.cells]
+    assert not any("secret" in t or "Hint" in t or "answer_of" in t for t in texts)
+    assert [grading(c).get("grade_id") for c in out.cells] == [None, "ex-a-answer", None, None,
+                                                                "ex-b-sol"]
+    assert texts[2] == "Text after." and "Derive" in texts[0] and "Write" in texts[3]
+    answer = grading(out.cells[1])
+    assert answer["grade"] and answer["solution"] and answer["points"] > 0
+
+
+# --------------------------------------------------------------------------
+# The student edition of the website (make student-book)
+# --------------------------------------------------------------------------
+
+OPTLIB_SOURCE = " ".join(" ".join(p.read_text().split()) for p in (ROOT / "optlib").glob("*.py"))
+PLAIN = re.compile(r"^[A-Za-z0-9 ,.;:'()\-]+$")
+
+
+def page_text(html: str) -> str:
+    """The words of a page: tags dropped, entities decoded, whitespace collapsed."""
+    import html as html_lib
+    text = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", " ", html, flags=re.S)
+    text = re.sub(r"</?(p|div|li|ol|ul|pre|br|h[1-6]|td|th|tr|table|section|dt|dd)\b[^>]*>", " ",
+                  text)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", text))
+    # undo Sphinx's smart quotes and dashes, so lines of the notebook match
+    text = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"',
+                                         "\u201d": '"', "\u2013": "--", "\u2014": "---"}))
+    return " ".join(text.split())
+
+
+def words(line: str) -> str:
+    """A line as a page shows it: list markers (rendered as bullets or numbers) dropped."""
+    return " ".join(re.sub(r"^\s*(\d+\.|[-*+])\s+", "", line).split())
+
+
+def findable(lines):
+    """Lines a page shows word for word: plain prose (no maths, markup or code spans) or code."""
+    return [w for w in map(words, lines) if len(w) >= 30]
+
+
+def test_student_book_shows_every_exercise_and_no_solution(tmp_path):
+    html_dir = assignments.build_student_book(out=tmp_path / "student", execute=False)
+    for path in CHAPTERS:
+        book = nbformat.read(path, as_version=4)
+        text = page_text((html_dir / "chapters" / f"{path.stem}.html").read_text())
+        # what must be there, found by the same extraction (so a miss below means absent)
+        shown = [line for c in book.cells if c.cell_type == "markdown"
+                 for stmt in re.findall(r"```\{exercise\}[^\n]*\n:label: \S+\n(.*?)```",
+                                        source(c), re.S)
+                 for line in stmt.splitlines() if PLAIN.match(line.strip())]
+        checks = [line for c in book.cells if grading(c).get("grade") and c.cell_type == "code"
+                  for line in HIDDEN.sub("", source(c)).splitlines()]
+        for line in findable(shown)[:5] + findable(checks)[:5]:
+            assert line in text, f"{path.stem}: the student page lacks {line!r}"
+        assert findable(shown) and findable(checks)
+        # what must not: written solutions in prose, solution code, hidden tests
+        student = assignments.hide_solutions(book)
+        visible = " ".join(words(line) for c in student.cells
+                           if "remove-cell" not in c.metadata.get("tags", [])
+                           for line in source(c).splitlines())
+        hidden = [line for piece in solution_texts(book) for line in piece.splitlines()
+                  if PLAIN.match(line.strip()) or line.startswith(" ")]
+        for line in findable(line for line in hidden if not line.strip().startswith("#")):
+            if line in OPTLIB_SOURCE or line in visible:
+                continue        # also in optlib's source, which chapters show, or in the handout
+            assert line not in text, f"{path.stem}: the student page shows a solution: {line!r}"
+
+
+def test_the_guide_s_reading_times_are_computed_from_the_chapters():
+    """The instructor guide's minutes: prose outside the solutions at 200 words a minute, +-5."""
+    guide = (ROOT / "chapters" / "appendix_instructor_guide.md").read_text()
+    listed = dict(re.findall(r"(?m)^\| \{doc\}`(\d\d_\w+)` \| [^|]+ \| (\d+) \|$", guide))
+    toc = re.findall(r"(?:root|file):\s*chapters/(\d\d_\w+)", (ROOT / "_toc.yml").read_text())
+    assert set(listed) == set(toc), f"chapters without a reading time: {set(toc) ^ set(listed)}"
+    for name, minutes in listed.items():
+        nb = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4)
+        prose = "\n".join(source(c) for c in nb.cells if c.cell_type == "markdown")
+        prose = re.sub(r"\{solution-start\}.*?\{solution-end\}", " ", prose, flags=re.S)
+        computed = len(re.findall(r"[A-Za-z]+", prose)) / 200
+        assert abs(computed - int(minutes)) <= 5, f"{name}: {minutes} min listed, {computed:.0f} computed"

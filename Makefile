@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv book student-book assignments autograde launch-cells test-binder test test-main test-baseline audit-fp test-fast notebooks strip lab fixtures bench clean test-live
+.PHONY: help venv book student-book assignments autograde launch-cells test-binder test-assignments test test-main test-baseline audit-fp test-fast notebooks strip lab fixtures bench clean test-live
 
 # pytest-xdist workers; nbval keeps each notebook in one worker (--dist loadscope)
 JOBS   ?= 2
@@ -19,6 +19,7 @@ help:
 	@echo "make assignments   every chapter as an nbgrader assignment: student notebooks, no solutions,"
 	@echo "                   in $(ASSIGNMENTS_DIR)/release (ASSIGNMENTS_DIR=path to choose; installs nbgrader)"
 	@echo "make autograde SUBMISSIONS=path  nbgrader autograde on path/<student>/NN_name.ipynb, scores printed"
+	@echo "make test-assignments  nbgrader autograde on every chapter (make test: first and last)"
 	@echo "make test-binder   a fresh venv from requirements.txt and runtime.txt alone runs every chapter"
 	@echo "make launch-cells  rewrite each chapter's Colab set-up cell from repository: in _config.yml"
 	@echo "make test       run every test: optlib, doctests, nbval over the chapters, the book build,"
@@ -69,6 +70,11 @@ book: $(STAMP)
 
 student-book: $(STAMP)
 	$(BIN)/python scripts/assignments.py student-book
+
+# nbgrader autograde on every chapter (make test autogrades the first and the last only:
+# each chapter runs twice); the handout checks run on every chapter in make test too.
+test-assignments: $(STAMP) $(INSTRUCTOR_STAMP)
+	OPTLIB_AUTOGRADE=all $(PYTEST) tests/test_assignments.py -n $(JOBS)
 
 # Binder's path: a fresh venv from requirements.txt and runtime.txt alone runs every chapter
 # (NB=chapters/02_momentum.ipynb for one); needs the Python runtime.txt names on PATH.

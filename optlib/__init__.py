@@ -19,6 +19,8 @@ from . import analysis, schedules, signals, surfaces
 
 #: Modules imported on first access (PEP 562): they need matplotlib and friends.
 _LAZY = ("plotting", "animation", "widgets")
+#: Loaded on first access too, though numpy-only: the small MLP of chapter 11.
+_LAZY += ("nn",)
 
 
 def __getattr__(name):

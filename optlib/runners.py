@@ -27,7 +27,7 @@ from . import surfaces
 from .optimizers import Optimizer, _as_params, _count, _positive
 
 __all__ = ["run", "respond", "run_with_states", "grid_starts", "cloud_starts", "run_many", "basins",
-           "RunManyResult", "BasinMap", "NOT_CONVERGED", "DIVERGED"]
+           "run_many_lrs", "RunManyResult", "BasinMap", "NOT_CONVERGED", "DIVERGED"]
 
 #: Label of a run that ended within the box but not within ``tol`` of any minimum.
 NOT_CONVERGED = -1
@@ -343,3 +343,76 @@ def basins(opt: Optimizer, surface, steps: int = 300, n: int = 200,
         path = run(opt, surface.grad, starts[lo:lo + batch], steps)
         labels[lo:lo + batch] = _label_runs(surface, path, tol)[0]
     return BasinMap(labels.reshape(n, n), surface.extent, steps)
+
+
+def run_many_lrs(method, surface, starts, lrs, steps: int, tol: float = 0.05,
+                 **hyperparams) -> RunManyResult:
+    r"""Run one method from every start point for every learning rate at once.
+
+    ``method`` is an optimizer's name or factory (``"adam"``, ``optlib.adam``),
+    ``lrs`` a list of learning rates, ``hyperparams`` the factory's other
+    keywords. The result is a :class:`RunManyResult` whose arrays carry the
+    learning rate first: with ``k = len(lrs)`` and ``n = len(starts)``,
+    ``path`` has shape ``(steps + 1, k, n, 2)``, ``minimum``,
+    ``steps_to_converge`` and ``diverged`` shape ``(k, n)``, ``final`` shape
+    ``(k, n, 2)``; the labels are those of :func:`run_many`.
+
+    Why one run suffices (chapter 10 proves it). Every rule of optlib except
+    AdamW moves by the learning rate times a quantity built from the
+    gradients seen so far, :math:`x_t = x_{t-1} - \eta\, \mathcal{J}_t(g_1,
+    \dots, g_t)`, with neither :math:`\eta` nor :math:`x` inside
+    :math:`\mathcal{J}_t` (momentum's velocity is :math:`\eta` times a sum of
+    gradients; Adam's ratio has no :math:`\eta`). Then the run with the
+    learning rate :math:`\mathcal{H}\eta` from :math:`x_0` is
+    :math:`x_t = \mathcal{H} x'_t`, where :math:`x'_t` is the run with
+    :math:`\eta` from :math:`x_0 / \mathcal{H}` on the gradient field
+    :math:`x' \mapsto \nabla f(\mathcal{H} x')`: both see the same
+    gradients, so both build the same :math:`\mathcal{J}_t`. So all
+    ``k * n`` runs are one run of a ``(k * n, 2)`` array with ``lr = 1`` and
+    one factor :math:`\mathcal{H}` (the learning rate) per row, exact up to
+    rounding, which chaotic runs amplify as they amplify any. AdamW's decay
+    :math:`\eta\,\omega\, x` is proportional to x itself and breaks the
+    identity: with ``weight_decay > 0`` it runs one learning rate at a time.
+
+    >>> res = run_many_lrs("sgd", "two_minimums", [[-0.5, 0.5], [-2.2, -2.3]],
+    ...                    [0.05, 0.1], 100)
+    >>> res.path.shape, res.minimum.tolist()
+    ((101, 2, 2, 2), [[0, 1], [0, 1]])
+    """
+    from .optimizers import OPTIMIZERS
+    if isinstance(method, str) and method in OPTIMIZERS:
+        factory = OPTIMIZERS[method]
+    elif any(method is f for f in OPTIMIZERS.values()):
+        factory = method
+    else:
+        raise ValueError(f"method must be one of optlib's optimizers or its name "
+                         f"({', '.join(OPTIMIZERS)}), got {method!r}")
+    surface = surfaces.get(surface)
+    starts = _check_starts(surface, starts)
+    steps = _count("steps", steps)
+    tol = _positive("tol", tol)
+    if isinstance(lrs, (str, bytes)) or np.ndim(lrs) != 1 or len(lrs) == 0:
+        raise ValueError(f"lrs must be a non-empty list of learning rates, got {lrs!r}")
+    lrs = np.array([_positive("lr", v) for v in lrs])
+    opt = factory(lr=1.0, **hyperparams)                 # checks the other hyperparameters
+    L, N = len(lrs), len(starts)
+    if opt.name == "adamw" and opt.weight_decay != 0:
+        path = np.stack([run(factory(lr=float(lr), **hyperparams), surface.grad, starts, steps)
+                         for lr in lrs], axis=1)
+    else:
+        c = np.repeat(lrs, N)[:, np.newaxis]              # one factor per row, (L * N, 1)
+        path_y = run(opt, lambda y: surface.grad(c * y), np.tile(starts, (L, 1)) / c, steps)
+        with np.errstate(all="ignore"):                 # diverged runs stay non-finite
+            path = (path_y * c).reshape(steps + 1, L, N, 2)
+    flat = path.reshape(steps + 1, L * N, 2)
+    minimum, diverged = _label_runs(surface, flat, tol)
+    steps_to_converge = np.full(L * N, -1)
+    ok = minimum >= 0
+    if ok.any():
+        target = surface.minima[minimum[ok]]
+        away = ((flat[:, ok] - target) ** 2).sum(axis=-1) > tol ** 2
+        last_away = len(flat) - 1 - np.argmax(away[::-1], axis=0)
+        steps_to_converge[ok] = np.where(away.any(axis=0), last_away + 1, 0)
+    shape = (L, N)
+    return RunManyResult(path, path[-1], minimum.reshape(shape),
+                         steps_to_converge.reshape(shape), diverged.reshape(shape))

@@ -54,6 +54,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter, NullFormatter
 from PIL import Image
 from traitlets import Unicode
 
@@ -62,7 +63,8 @@ from . import signals as _signals
 from .runners import respond, run
 
 __all__ = ["Explorer1D", "Explorer2D", "explorer_1d", "explorer_2d",
-           "explorer_1d_static", "explorer_2d_static", "LR_RANGES_1D", "LR_RANGES_2D"]
+           "explorer_1d_static", "explorer_2d_static", "LR_RANGES_1D", "LR_RANGES_2D",
+           "RaceExplorer", "race_explorer", "race_explorer_static"]
 
 
 def _in_book_order(table: dict) -> dict:
@@ -200,6 +202,18 @@ def _default_start(surface):
 # --------------------------------------------------------------------------
 # Views: draw one result on one Axes (used by the explorers and the static twins)
 # --------------------------------------------------------------------------
+
+
+def _canvas_png(canvas) -> bytes:
+    """A drawn Agg canvas as PNG bytes, with a 256-colour palette as the book's own figures
+    (_ext/book_assets.py): a third of the bytes of a full-colour PNG, and faster to
+    compress; compress_level=1 because the redraw waits for it."""
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
+                             "raw", "RGBA", 0, 1).convert("RGB")
+    image = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    out = BytesIO()
+    image.save(out, format="png", compress_level=1)
+    return out.getvalue()
 
 class _ResponseView:
     """The gradient signal in grey and the update as a line, on one Axes."""
@@ -496,16 +510,8 @@ class _Explorer:
 
     def png(self) -> bytes:
         """The figure as PNG bytes, as the widget shows it."""
-        canvas = self.fig.canvas
         self._render()
-        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
-                                 "raw", "RGBA", 0, 1).convert("RGB")
-        # A 256-colour palette, as the book's own figures (_ext/book_assets.py): a
-        # third of the bytes of a full-colour PNG, and faster to compress.
-        image = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        out = BytesIO()
-        image.save(out, format="png", compress_level=1)    # fast: the redraw waits for it
-        return out.getvalue()
+        return _canvas_png(self.fig.canvas)
 
     def _show(self):
         """Send the figure to the Image widget (only inside a running kernel).
@@ -855,4 +861,309 @@ def explorer_2d_static(method="adam", surface="wobbly", param=None, values=None,
             draw(view, value)
         others = {k: v for k, v in base.items() if k != param}
         fig.suptitle(f"{_describe(method, others)} on {s.title}, {steps} steps")
+    return fig
+
+
+# --------------------------------------------------------------------------
+# The race explorer: several methods on one surface, paths and loss curves
+# --------------------------------------------------------------------------
+
+def _race_settings(settings, methods):
+    """``{method: hyperparameters}`` for the race, each checked by its factory.
+
+    Without ``settings`` every method runs at the default lr of its 2D explorer
+    (:data:`LR_RANGES_2D`) and its factory's other defaults.
+    """
+    if settings is None:
+        settings = {name: {"lr": LR_RANGES_2D[name][2]} for name in LR_RANGES_2D}
+    if not isinstance(settings, dict) or not settings:
+        raise ValueError("settings must map method names to their hyperparameters, "
+                         "e.g. {'adam': {'lr': 0.25}}")
+    checked = {}
+    for name, hp in settings.items():
+        _method_name(name)                              # ValueError listing the names
+        plotting.optimizer_factory(name)(**hp)          # ValueError naming a bad value
+        checked[name] = dict(hp)
+    if methods is None:
+        methods = list(checked)
+    methods = list(methods)
+    unknown = [m for m in methods if m not in checked]
+    if unknown or not methods:
+        raise ValueError(f"methods must be a non-empty list of the methods in settings "
+                         f"({', '.join(map(repr, checked))}), got {methods!r}")
+    return checked, methods
+
+
+def _race_label(method, hp) -> str:
+    return _describe(method, {k: v for k, v in hp.items() if k in READOUT_DIGITS})
+
+
+def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None):
+    """Paths on the contour (left) and the loss above the global minimum (right)."""
+    s = surface
+    labels = {m: _race_label(m, settings[m]) for m in paths}
+    colors = {labels[m]: plotting.color_of(m) for m in paths}
+    # a fixed layout: constrained layout measures every log tick label, 1 s a frame
+    ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw=dict(
+        width_ratios=[1, 1.15], left=0.065, right=0.75, bottom=0.14, top=0.85, wspace=0.3))
+    levels = plotting.contour_levels(s)
+    plotting.trajectories(s, {labels[m]: p for m, p in paths.items()}, ax=ax_path,
+                          colors=colors, legend=False, title=s.title, resolution=120,
+                          levels=levels[::-(-len(levels) // 24)])     # at most 24 levels
+    f_best = float(np.min(s.f(s.global_minima))) if len(s.global_minima) else None
+    floor = 1e-12
+    for m, p in paths.items():
+        k = plotting.divergence_step(p, s)
+        with np.errstate(all="ignore"):
+            loss = s.f(p[:len(p) if k is None else k])
+        y = loss - f_best if f_best is not None else loss
+        if f_best is not None:
+            y = np.maximum(y, floor)
+        ax_loss.plot(np.arange(len(y)), y, color=plotting.color_of(m),
+                     label=plotting._path_label(labels[m], k, False))
+        if k is not None and len(y):
+            ax_loss.plot(len(y) - 1, y[-1], "x", ms=9, mew=2.2, color=plotting.color_of(m))
+    if f_best is not None:
+        ax_loss.set_yscale("log")
+        ax_loss.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+        ax_loss.yaxis.set_minor_formatter(NullFormatter())
+        ax_loss.set_ylabel(r"$f(x_t) - f(x^\ast)$ (floor $10^{-12}$)")
+    else:
+        ax_loss.set_ylabel(r"$f(x_t)$")
+    ax_loss.set_xlim(0, steps)
+    ax_loss.set_xlabel("step $t$")
+    ax_loss.set_title("Loss above the global minimum" if f_best is not None else "Loss")
+    ax_loss.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                   fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return ax_path, ax_loss
+
+
+class RaceExplorer:
+    """Several methods racing from one start point on one surface, with controls.
+
+    The left panel shows the paths on the surface's contour, the right one the
+    loss above the global minimum, step by step, for every method picked. The
+    controls pick the surface, the methods (a multiple selection) and the start
+    point (two sliders) and the number of steps; each method runs with its
+    hyperparameters from ``settings``. ``update(surface=..., methods=[...],
+    start=(x, y), steps=...)`` reruns every method and redraws; ``.result``
+    maps each method to its path (:func:`optlib.run`), ``.widget`` is the
+    ipywidgets UI, and a notebook cell ending with the explorer shows it.
+    """
+
+    MAX_STEPS = 1000
+
+    def __init__(self, surface="hills_and_canyon", methods=None, start=None, steps: int = 125,
+                 settings=None, figsize=(10.0, 4.2)):
+        from . import surfaces
+        self.settings, methods = _race_settings(settings, methods)
+        s = _named_surface(surface)
+        steps = _check_steps(steps, self.MAX_STEPS)
+        start = _default_start(s) if start is None else _check_start(s, start)
+        self.surface_control = W.Dropdown(options=list(surfaces.SURFACES), value=s.name,
+                                          description="surface")
+        self.methods_control = W.SelectMultiple(options=list(self.settings), value=methods,
+                                                rows=min(len(self.settings), 11),
+                                                description="methods")
+        self.steps_control = W.IntSlider(value=steps, min=1, max=self.MAX_STEPS,
+                                         description="steps")
+        self.x_control = W.FloatSlider(description="start x")
+        self.y_control = W.FloatSlider(description="start y")
+        self._window_of = None
+        self._set_window(s, start)
+        self.controls = {"surface": self.surface_control, "methods": self.methods_control,
+                         "start x": self.x_control, "start y": self.y_control,
+                         "steps": self.steps_control}
+        for c in self.controls.values():
+            c.style = _SLIDER_STYLE
+            c.layout = W.Layout(width=f"{CONTROL_WIDTH}px", min_width=f"{CONTROL_WIDTH}px",
+                                flex="0 0 auto")
+            if hasattr(c, "continuous_update"):
+                c.continuous_update = False
+        self.fig = _figure(figsize, layout=None)
+        w, h = (round(v * self.fig.dpi) for v in self.fig.get_size_inches())
+        self.image = W.Image(format="png", width=str(w), height=str(h),
+                             layout=W.Layout(width="100%", max_width=f"{w}px", height="auto"))
+        figure = W.Box([self.image], layout=W.Layout(flex=f"1 1 {round(MIN_FIGURE_SCALE * w)}px",
+                                                     min_width="0", max_width=f"{w}px"))
+        column = W.VBox(list(self.controls.values()),
+                        layout=W.Layout(flex="0 0 auto", padding="0 8px 4px 0"))
+        self.widget = W.HBox([column, figure], layout=W.Layout(
+            flex_flow="row wrap", align_items="flex-start", width="100%"))
+        self.widget.add_class("optlib-explorer")
+        self.result = {}
+        self._holding = False
+        self._redraw()
+        self._show()
+        for c in self.controls.values():
+            c.observe(self._on_change, names="value")
+
+    @property
+    def surface(self):
+        return plotting.get_surface(self.surface_control.value)
+
+    @property
+    def methods(self) -> list:
+        return list(self.methods_control.value)
+
+    @property
+    def start(self) -> np.ndarray:
+        return np.array([self.x_control.value, self.y_control.value])
+
+    @property
+    def steps(self) -> int:
+        return int(self.steps_control.value)
+
+    def _set_window(self, s, start=None):
+        """Start sliders span the surface's window; they move to ``start`` or its start."""
+        (x0, x1), (y0, y1) = s.window
+        for slider, lo, hi in ((self.x_control, x0, x1), (self.y_control, y0, y1)):
+            _set_range(slider, lo, hi)
+            slider.step = (hi - lo) / 200
+        x, y = _default_start(s) if start is None else start
+        self.x_control.value, self.y_control.value = float(x), float(y)
+        self._window_of = s.name
+
+    def update(self, surface=None, methods=None, start=None, steps=None):
+        """Set any of the controls, rerun every method picked and redraw; returns the explorer.
+
+        A new surface moves the start to that surface's start point unless
+        ``start`` is given. Bad values raise ValueError and change nothing.
+        """
+        s = _named_surface(surface if surface is not None else self.surface_control.value)
+        if methods is not None:
+            _race_settings(self.settings, methods)
+        if steps is not None:
+            steps = _check_steps(steps, self.MAX_STEPS)
+        if start is not None:
+            start = _check_start(s, start)
+        self._holding = True
+        try:
+            if s.name != self.surface_control.value or s.name != self._window_of:
+                self.surface_control.value = s.name
+                self._set_window(s, start)
+            elif start is not None:
+                self.x_control.value, self.y_control.value = float(start[0]), float(start[1])
+            if methods is not None:
+                self.methods_control.value = tuple(methods)
+            if steps is not None:
+                self.steps_control.value = steps
+        finally:
+            self._holding = False
+        self._redraw()
+        self._show()
+        return self
+
+    def _on_change(self, change):
+        if self._holding:
+            return
+        if change["owner"] is self.surface_control:
+            self.update(surface=change["new"])
+        elif change["owner"] is self.methods_control and not change["new"]:
+            return                      # nothing picked: keep the last picture
+        else:
+            self.update()
+
+    def _redraw(self):
+        s = self.surface
+        self.result = {m: run(plotting.optimizer_factory(m)(**self.settings[m]), s.grad,
+                              self.start, self.steps) for m in self.methods}
+        self.fig.clear()
+        with plotting.style():
+            self.path_axes, self.loss_axes = _draw_race(self.fig, s, self.result,
+                                                        self.settings, self.steps)
+
+    @property
+    def status(self) -> str:
+        """Where each run ended: 'adam: global minimum; sgd: diverged at step 40; ...'."""
+        s = self.surface
+        parts = []
+        for m, p in self.result.items():
+            k = plotting.divergence_step(p, s)
+            if k is not None:
+                parts.append(f"{m}: diverged at step {k}")
+                continue
+            i = s.nearest_minimum(p[-1], tol=0.05)
+            where = ("no minimum" if i < 0 else "global minimum" if i < len(s.global_minima)
+                     else "local minimum")
+            parts.append(f"{m}: {where}")
+        return "; ".join(parts)
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes, as the widget shows it."""
+        self.fig.canvas.draw()
+        return _canvas_png(self.fig.canvas)
+
+    def _show(self):
+        """Send the figure to the Image widget (only inside a running kernel)."""
+        from IPython import get_ipython
+        if getattr(get_ipython(), "kernel", None) is None:
+            return
+        self.image.value = self.png()
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"RaceExplorer({', '.join(self.methods)}): a live widget"
+        return bundle
+
+
+def race_explorer(surface="hills_and_canyon", methods=None, start=None, steps=125,
+                  settings=None) -> RaceExplorer:
+    """A :class:`RaceExplorer`; a notebook cell ending with it shows its widget."""
+    return RaceExplorer(surface, methods, start, steps, settings)
+
+
+def race_explorer_static(values, param: str = "surface", *, surface="hills_and_canyon",
+                         methods=None, start=None, steps: int = 125, settings=None,
+                         kind: str = "sweep", figsize=(10.0, 4.25), dpi: int = 64):
+    """The static twin of :func:`race_explorer`: the race for several values of one control.
+
+    ``param`` is ``"surface"`` (``values``: surface names; each race starts
+    from that surface's start point unless ``start`` is given) or ``"start"``
+    (``values``: points on ``surface``). ``kind="sweep"`` returns an HTML
+    player with one frame per value (:func:`optlib.animation.sweep_html`);
+    ``kind="multiples"`` a pyplot Figure with one row of two panels per value.
+    """
+    from .animation import sweep_html
+    _check_kind(kind)
+    settings, methods = _race_settings(settings, methods)
+    steps = _check_steps(steps)
+    if param not in ("surface", "start"):
+        raise ValueError(f"param must be 'surface' or 'start', got {param!r}")
+    values = list(values)
+    if not 1 <= len(values) <= 12:
+        raise ValueError(f"values must hold 1 to 12 values, got {len(values)}")
+    frames = []
+    for value in values:
+        if param == "surface":
+            s = _named_surface(value)
+            p0 = _default_start(s) if start is None else _check_start(s, start)
+        else:
+            s = _named_surface(surface)
+            p0 = _check_start(s, value)
+        frames.append((s, p0))
+
+    def race_paths(s, p0):
+        return {m: run(plotting.optimizer_factory(m)(**settings[m]), s.grad, p0, steps)
+                for m in methods}
+
+    def title(s, p0):
+        return f"{s.title}: {steps} steps from ({_fmt(p0[0])}, {_fmt(p0[1])})"
+
+    if kind == "sweep":
+        def draw(fig, frame):
+            s, p0 = frame
+            _draw_race(fig, s, race_paths(s, p0), settings, steps, title=title(s, p0))
+
+        return sweep_html(draw, frames, fig=_figure(figsize, dpi, layout=None), clear=True,
+                          interval=1500,
+                          alt=f"The race of {', '.join(methods)}, one frame per {param}")
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=(figsize[0], figsize[1] * len(frames)))
+    rows = fig.subfigures(len(frames), 1, squeeze=False)[:, 0]
+    with plotting.style():
+        for sub, (s, p0) in zip(rows, frames):
+            _draw_race(sub, s, race_paths(s, p0), settings, steps, title=title(s, p0))
     return fig

@@ -250,3 +250,47 @@ def test_exported_from_the_package():
         assert getattr(optlib, name) is getattr(runners, name)
         assert name in optlib.__all__
     assert optlib.signals.SIGNALS and optlib.surfaces.SURFACES
+
+
+# --------------------------------------------------------------------------
+# run_many_lrs: every learning rate in one run
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_run_many_lrs_equals_one_run_per_lr(name):
+    ref = FACTORIES[name]()
+    hp = {k: v for k, v in ref.hyperparams.items() if k != "lr"}
+    # a smooth surface where no run is chaotic: rounding differences stay small
+    s = surfaces.two_minimums
+    starts = np.array([s.start, [1.0, -0.5], [-0.3, 2.0]])
+    lrs = [ref.lr * f for f in (0.1, 0.5, 1.0, 3.0)]
+    res = runners.run_many_lrs(name, s, starts, lrs, 60, **hp)
+    assert res.path.shape == (61, 4, 3, 2)
+    assert res.minimum.shape == res.diverged.shape == res.steps_to_converge.shape == (4, 3)
+    for i, lr in enumerate(lrs):
+        one = runners.run_many(optlib.OPTIMIZERS[name](lr=lr, **hp), s, starts, 60)
+        np.testing.assert_allclose(res.path[:, i], one.path, rtol=1e-7, atol=1e-7)
+        np.testing.assert_array_equal(res.minimum[i], one.minimum)
+        np.testing.assert_array_equal(res.steps_to_converge[i], one.steps_to_converge)
+        np.testing.assert_array_equal(res.diverged[i], one.diverged)
+
+
+def test_run_many_lrs_labels_divergence_per_lr():
+    s = surfaces.two_minimums
+    res = runners.run_many_lrs(optlib.sgd, s, [[-0.5, 0.5]], [0.1, 50.0], 200)
+    assert res.minimum.tolist() == [[0], [runners.DIVERGED]]
+    assert res.diverged.tolist() == [[False], [True]]
+
+
+def test_run_many_lrs_bad_input():
+    s = surfaces.wobbly
+    with pytest.raises(ValueError, match="method must be one of"):
+        runners.run_many_lrs("sgdd", s, [s.start], [0.1], 10)
+    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+        runners.run_many_lrs("adam", s, [s.start], [0.1, -1.0], 10)
+    with pytest.raises(ValueError, match="lrs must be a non-empty list"):
+        runners.run_many_lrs("adam", s, [s.start], [], 10)
+    with pytest.raises(ValueError, match="gamma"):
+        runners.run_many_lrs("momentum", s, [s.start], [0.1], 10, gamma=1.5)
+    with pytest.raises(ValueError, match="inside the window"):
+        runners.run_many_lrs("adam", s, [[10.0, 0.0]], [0.1], 10)

@@ -364,3 +364,93 @@ def test_a_browser_move_records_the_kernels_part_of_the_redraw():
     ex.update(gamma=0.6)                            # a call from code is not a browser move
     (name, wall, cpu), = widgets.REDRAW_SECONDS
     assert name == "gamma" and 0 < wall < 60 and 0 <= cpu < 60
+
+
+# --------------------------------------------------------------------------
+# The race explorer
+# --------------------------------------------------------------------------
+
+RACE = {"sgd": {"lr": 0.05}, "momentum": {"lr": 0.01, "gamma": 0.9},
+        "adam": {"lr": 0.25}, "rmsprop": {"lr": 0.25, "gamma": 0.9, "eps": 1e-6,
+                                           "eps_inside_root": True}}
+
+
+def test_race_explorer_runs_every_method_it_shows():
+    ex = widgets.race_explorer("hills_and_canyon", ["sgd", "adam", "rmsprop"], steps=80,
+                               settings=RACE)
+    assert isinstance(ex.widget, W.Widget)
+    assert list(ex.result) == ["sgd", "adam", "rmsprop"]
+    s = surfaces.hills_and_canyon
+    for m, path in ex.result.items():
+        ref = optlib.run(optlib.OPTIMIZERS[m](**RACE[m]), s.grad, s.start, 80)
+        np.testing.assert_array_equal(path, ref)
+    # the paths panel draws each path, the loss panel its loss above the global minimum
+    f_star = float(s.f(s.global_minima[0]))
+    loss_lines = [ln for ln in ex.loss_axes.get_lines() if len(ln.get_xdata()) > 1]
+    assert len(loss_lines) == 3
+    for ln, (m, path) in zip(loss_lines, ex.result.items()):
+        np.testing.assert_allclose(ln.get_ydata(), np.maximum(s.f(path) - f_star, 1e-12))
+        assert ln.get_color().lower() == plotting_color(m)
+    drawn = [ln for ln in ex.path_axes.get_lines() if len(ln.get_xdata()) == 81]
+    assert len(drawn) == 3
+    assert ex.status == "sgd: local minimum; adam: global minimum; rmsprop: no minimum"
+
+
+def plotting_color(method):
+    return optlib.plotting.color_of(method).lower()
+
+
+def test_race_explorer_follows_its_controls():
+    ex = widgets.race_explorer("wobbly", ["adam"], steps=50, settings=RACE)
+    ex.methods_control.value = ("sgd", "momentum")          # what a browser does
+    assert list(ex.result) == ["sgd", "momentum"]
+    ex.x_control.value = 1.0
+    assert ex.result["sgd"][0].tolist() == [1.0, -2.5]
+    ex.surface_control.value = "two_minimums"               # the start moves to its start
+    assert ex.start.tolist() == list(surfaces.two_minimums.start)
+    np.testing.assert_array_equal(ex.result["momentum"], optlib.run(
+        optlib.momentum(lr=0.01, gamma=0.9), surfaces.two_minimums.grad,
+        surfaces.two_minimums.start, 50))
+    ex.update(start=(0.5, 0.5), steps=20)
+    assert ex.result["sgd"].shape == (21, 2) and ex.result["sgd"][0].tolist() == [0.5, 0.5]
+
+
+def test_race_explorer_reports_divergence():
+    ex = widgets.race_explorer("two_minimums", ["sgd"], start=(-0.5, 0.5), steps=200,
+                               settings={"sgd": {"lr": 50.0}})
+    assert ex.status.startswith("sgd: diverged at step ")
+    assert any("(diverged)" in t.get_text() for t in ex.loss_axes.get_legend().get_texts())
+
+
+def test_race_explorer_bad_inputs_change_nothing():
+    ex = widgets.race_explorer("wobbly", ["adam"], steps=30, settings=RACE)
+    before = ex.result["adam"].copy()
+    with pytest.raises(ValueError, match="methods must be a non-empty list"):
+        ex.update(methods=["nadam"])
+    with pytest.raises(ValueError, match="start must be a point"):
+        ex.update(start=(5.0, 0.0))
+    with pytest.raises(ValueError, match="steps must be"):
+        ex.update(steps=0)
+    with pytest.raises(ValueError, match="unknown surface"):
+        ex.update(surface="nowhere")
+    assert list(ex.result) == ["adam"]
+    np.testing.assert_array_equal(ex.result["adam"], before)
+    with pytest.raises(ValueError, match="lr must be finite"):
+        widgets.race_explorer(settings={"adam": {"lr": -1.0}})
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        widgets.race_explorer(settings={"adamm": {"lr": 0.1}})
+
+
+def test_race_explorer_static_one_frame_per_value():
+    html = widgets.race_explorer_static(["wobbly", "giant_plateau"], methods=["sgd", "adam"],
+                                        steps=40, settings=RACE)
+    assert frame_count(html.data) == 2
+    fig = widgets.race_explorer_static([(-2.8, -2.5), (1.0, 1.0)], param="start",
+                                       surface="hills_and_canyon", methods=["adam"],
+                                       steps=40, settings=RACE, kind="multiples")
+    assert len(fig.axes) == 4
+    titles = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if "steps from" in t.get_text()]
+    assert titles == ["Hills and canyon: 40 steps from (-2.8, -2.5)",
+                      "Hills and canyon: 40 steps from (1, 1)"]
+    with pytest.raises(ValueError, match="param must be"):
+        widgets.race_explorer_static(["wobbly"], param="lr", settings=RACE)

@@ -27,7 +27,7 @@ def make_targets() -> set[str]:
 def test_the_workflow_is_valid_yaml_with_a_test_and_a_publish_job():
     wf = load()
     assert set(wf["jobs"]) == {"test", "binder", "publish"}
-    assert runs(wf["jobs"]["binder"]) == ["make test-binder"]
+    assert runs(wf["jobs"]["binder"]) == ["make test-binder", "make test-assignments"]
     assert "push" in wf["on"] and "pull_request" in wf["on"]
     for job in wf["jobs"].values():
         assert job["runs-on"].startswith("ubuntu-")

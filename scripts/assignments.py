@@ -230,9 +230,8 @@ def _course(course) -> Path:
 
 def chapters_with_exercises() -> list[Path]:
     """The book's chapters (in _toc.yml) that have autograded exercises."""
-    toc = re.findall(r"(?:root|file):\s*chapters/(\d\d_\w+)", (ROOT / "_toc.yml").read_text())
-    paths = [ROOT / "chapters" / f"{name}.ipynb" for name in toc]
-    return [p for p in paths if p.exists()
+    from launch_cells import chapters
+    return [p for p in chapters(ROOT) if p.exists()
             and any(_grading(c).get("grade") for c in nbformat.read(p, as_version=4).cells)]
 
 

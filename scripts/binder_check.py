@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from launch_cells import chapters  # noqa: E402
 
 RUN_ONE = """
 import sys, time, nbformat
@@ -65,11 +67,6 @@ def tracked_copy(dest: Path) -> Path:
     return dest
 
 
-def chapters(root: Path) -> list[Path]:
-    toc = re.findall(r"(?:root|file):\s*chapters/(\d\d_\w+)", (root / "_toc.yml").read_text())
-    return [root / "chapters" / f"{name}.ipynb" for name in toc]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="chapters to run (default: all of _toc.yml)")
@@ -89,7 +86,7 @@ def main(argv=None) -> int:
         print(f"environment from runtime.txt and requirements.txt: "
               f"{time.perf_counter() - start:.0f} s")
         targets = [repo / Path(p).relative_to(ROOT) if Path(p).is_absolute() else repo / p
-                   for p in args.notebooks] or chapters(repo)
+                   for p in args.notebooks] or chapters(repo)   # the copy's _toc.yml
 
         def run(path: Path):
             proc = subprocess.run([str(env / "bin" / "python"), "-c", RUN_ONE, str(path)],

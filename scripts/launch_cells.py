@@ -67,9 +67,10 @@ def cell_source(repo: dict) -> str:
     return "\n".join(lines)
 
 
-def chapters() -> list[Path]:
-    toc = re.findall(r"(?:root|file):\s*chapters/(\d\d_\w+)", (ROOT / "_toc.yml").read_text())
-    return [ROOT / "chapters" / f"{name}.ipynb" for name in toc]
+def chapters(root: Path = ROOT) -> list[Path]:
+    """The chapter notebooks of ``root``'s _toc.yml, in its order (the appendices are pages)."""
+    toc = re.findall(r"(?:root|file):\s*chapters/(\d\d_\w+)", (root / "_toc.yml").read_text())
+    return [root / "chapters" / f"{name}.ipynb" for name in toc]
 
 
 def setup_cell(nb):

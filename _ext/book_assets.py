@@ -20,6 +20,17 @@
    twice and every page logs "Identifier 'THEBE_JS_URL' has already been
    declared" (fixed in Sphinx 8.2.2, which Jupyter Book 1 cannot use). Inline
    scripts with the same body are kept once.
+5. Accessibility and a clean console (tests/browser, axe-core at WCAG 2.1 A/AA).
+   myst-nb's "Show code cell source" toggles carry ``aria-label="Toggle hidden
+   content"``, a name that does not contain the words a reader sees (WCAG 2.5.3,
+   label in name): the label is dropped, so the visible words name the toggle.
+   The bibliography's entries get ``role="listitem"`` in place of docutils'
+   deprecated ``doc-biblioentry``, the role the items of its ``role="list"`` need.
+   The theme's colour mode defaults to "" and its script logs "Got invalid theme
+   mode" on a reader's first visit: the default is "light" (the figures are drawn
+   on white). The site gets a favicon (``_static/favicon.png``), so browsers do not
+   log a missing /favicon.ico; ``_static/a11y.css`` darkens links on tinted boxes
+   to a contrast of at least 4.5.
 """
 import re
 from pathlib import Path
@@ -98,6 +109,31 @@ def palette_png(path: Path) -> None:
     small.save(path, "PNG", optimize=True)
 
 
+TOGGLE_LABEL = re.compile(r'(<summary\b[^>]*?)\s+aria-label="Toggle hidden content"')
+
+
+def name_toggles_by_their_text(app, pagename, templatename, context, doctree):
+    """Drop the toggles' aria-label, so that their visible words are their name; and give
+    the bibliography's entries the role a list's items must have (docutils writes the
+    deprecated ``doc-biblioentry`` inside ``role="list"``)."""
+    body = context.get("body")
+    if body and "Toggle hidden content" in body:
+        body = context["body"] = TOGGLE_LABEL.sub(r"\1", body)
+    if body and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def light_mode_by_default(app, config):
+    """The theme's colour mode when a reader has chosen none (its default "" logs an error)."""
+    context = dict(config.html_context or {})      # pydata-sphinx-theme reads it from here
+    context.setdefault("default_mode", "light")
+    config.html_context = context
+    if not getattr(config, "html_favicon", None):
+        favicon = Path(app.srcdir, "_static", "favicon.png")
+        if favicon.exists():
+            config.html_favicon = str(favicon)
+
+
 def shrink_images(app, exception):
     if exception is None and app.builder.format == "html":
         for path in sorted(Path(app.outdir, "_images").glob("*.png")):
@@ -119,6 +155,8 @@ def launch_buttons_need_a_repository(app, config):
 
 def setup(app):
     app.connect("config-inited", launch_buttons_need_a_repository)
+    app.connect("config-inited", light_mode_by_default)
+    app.connect("html-page-context", name_toggles_by_their_text)
     # myst-nb adds the page's scripts at the default priority (500): run before it
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_repeated_inline_scripts, priority=900)

@@ -1,38 +1,152 @@
-"""Speed and size figures of optlib's drawing half (run: make bench).
+"""The course's speed and memory figures against their goals (run: make bench).
 
-Prints, without asserting anything (timings depend on the machine):
+Measures, in one run, and prints one table (figure, value, goal, verdict):
 
-1. the median time of one explorer redraw after a slider change
+1. ``import optlib`` in a fresh interpreter after numpy (median of 7), and
+   that it loads none of matplotlib, ipywidgets, IPython, sympy, sklearn;
+2. each chapter executed top to bottom in a fresh kernel (nbclient): time and
+   the kernel's peak resident memory; the total;
+3. the median redraw of each kind of explorer after a slider change
    (``update(...)`` then ``png()``: the rerun, the drawing and the PNG the
-   kernel sends), against a redraw from scratch in the same run (figure
-   cleared, contour grid recomputed);
-2. the time of ``optlib.basins`` on a 200 x 200 grid with 300 steps;
-3. the size of a race animation's HTML (``optlib.animation.race_html``) and
-   of the explorers' static twins rendered as sweeps;
-4. the time from a slider's release to the new figure in the page, in
-   JupyterLab in headless Chromium (scripts/live_check.py, on its own small
-   notebook: a 1D and a 2D explorer, every slider dragged), and the kernel's
-   part of it. Needs what ``make test-live`` installs (``make bench`` does).
+   kernel sends): 1D, 2D, the race;
+4. optlib against torch.optim on the same work, side by side: 10 000 start
+   points for 500 steps on Rosenbrock's surface, the same analytic gradient,
+   the trajectory kept, for Adam and for SGD with momentum, as the ratio of
+   the times (the median of 3 alternating runs each); skipped with a message
+   when torch is not installed (``make fixtures`` installs it);
+5. the book build (``jupyter-book build`` into a scratch folder), cold (every
+   chapter executed) and again with the execution cache warm;
+6. ``.ci/run`` on a fresh clone of the committed HEAD (``git clone``), its wall time;
+7. the slider-release-to-new-figure time in JupyterLab in headless Chromium
+   (scripts/live_check.py), printed for information.
 
-Timings on a shared machine are noisy: the load average is printed with them.
+Exits 1 when a figure misses its goal, naming it. ``BENCH_SKIP=ci,book`` skips
+sections by name (import, notebooks, explorers, torch, book, ci, live); a
+skipped figure is reported as skipped, not as met. Timings on a shared machine
+are noisy: the load average is printed with them, and ratios are measured side
+by side in one run. The figures of the last recorded run are in
+benchmarks/RESULTS.md.
 """
+from __future__ import annotations
+
+import json
 import os
+import platform
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import numpy as np  # noqa: E402
 
 import optlib  # noqa: E402
-from optlib import animation, plotting, surfaces, widgets  # noqa: E402
+
+SKIP = {s.strip() for s in os.environ.get("BENCH_SKIP", "").split(",") if s.strip()}
+HEAVY = ("matplotlib", "ipywidgets", "IPython", "sympy", "sklearn", "scipy", "tqdm")
+#: Chapters allowed 30 s instead of 15 (issue 11: the race and the network).
+SLOW_CHAPTERS = ("10_race_on_surfaces", "11_training_a_network")
 
 
-def timed(fn, repeat):
-    """Median wall time of fn() over `repeat` calls, in ms."""
+@dataclass
+class Row:
+    section: str
+    figure: str
+    value: float | None
+    unit: str
+    goal: float | None = None       # upper bound; None: printed for information
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None:
+            return "skipped"
+        if self.goal is None:
+            return ""
+        return "ok" if self.value <= self.goal else "MISSED"
+
+    def line(self) -> str:
+        value = "-" if self.value is None else f"{self.value:.3g} {self.unit}"
+        goal = "" if self.goal is None else f"<= {self.goal:g} {self.unit}"
+        return f"| {self.section} | {self.figure} | {value} | {goal} | {self.verdict} | {self.note} |"
+
+
+ROWS: list[Row] = []
+
+
+def add(*args, **kwargs) -> Row:
+    row = Row(*args, **kwargs)
+    ROWS.append(row)
+    print("  " + row.line(), flush=True)
+    return row
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+# 1 ---------------------------------------------------------------------------------------
+def bench_import(repeat=7):
+    code = ("import sys, time; import numpy; t = time.perf_counter(); import optlib; "
+            "dt = time.perf_counter() - t; "
+            f"print(dt, [m for m in {HEAVY!r} if m in sys.modules])")
+    times, heavy = [], set()
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, cwd=ROOT).stdout.split(maxsplit=1)
+        times.append(float(out[0]))
+        heavy |= set(eval(out[1]))              # our own printed list of names
+    add("import", "import optlib (after numpy), median of 7", statistics.median(times), "s",
+        0.15, f"heavy modules loaded: {', '.join(sorted(heavy)) or 'none'}")
+    if heavy:
+        add("import", "heavy modules loaded by import optlib", float(len(heavy)), "", 0.0,
+            ", ".join(sorted(heavy)))
+
+
+# 2 ---------------------------------------------------------------------------------------
+PEAK_CELL = ("import resource as _r, sys as _s\n"
+             "print('OPTLIB-PEAK-KB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)")
+
+
+def run_chapter(path: Path) -> tuple[float, float]:
+    """Execute a copy of the chapter in a fresh kernel: (seconds, peak MB of the kernel)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
+    t0 = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - t0
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    peak_kb = float(re.search(r"OPTLIB-PEAK-KB (\d+)", text).group(1))
+    return seconds, peak_kb / 1024
+
+
+def bench_notebooks():
+    from launch_cells import chapters
+
+    total = 0.0
+    for path in chapters(ROOT):
+        seconds, peak = run_chapter(path)
+        total += seconds
+        goal = 30.0 if path.stem in SLOW_CHAPTERS else 15.0
+        add("chapters", f"{path.stem}: execution", seconds, "s", goal, load())
+        add("chapters", f"{path.stem}: peak memory of the kernel", peak, "MB", 500.0)
+    add("chapters", "all chapters, one after the other", total, "s", 150.0)
+
+
+# 3 ---------------------------------------------------------------------------------------
+def timed_ms(fn, repeat):
     times = []
     for i in range(repeat):
         t0 = time.perf_counter()
@@ -41,101 +155,172 @@ def timed(fn, repeat):
     return 1e3 * statistics.median(times)
 
 
-def explorer_redraws(repeat=15):
-    print("1. Explorer redraw after a slider change (median over "
-          f"{repeat} changes, update() + png())")
-    print(f"   {'explorer':40s} {'slider move':>12s} {'from scratch':>13s} {'ratio':>7s}")
+def bench_explorers(repeat=15):
+    from optlib import widgets
+
     cases = [
-        ("1D momentum / rectangles, gamma", widgets.Explorer1D("momentum", "rectangles"),
-         "gamma", np.linspace(0.0, 0.99, repeat)),
-        ("2D adam / wobbly, lr (150 steps)", widgets.Explorer2D("adam", "wobbly"),
-         "lr", np.geomspace(0.01, 0.5, repeat)),
-        ("2D momentum / hills_and_canyon, gamma",
-         widgets.Explorer2D("momentum", "hills_and_canyon"),
-         "gamma", np.linspace(0.0, 0.99, repeat)),
+        ("1D explorer: momentum on rectangles, gamma", widgets.Explorer1D("momentum", "rectangles"),
+         lambda ex, i: ex.update(gamma=float(np.linspace(0.0, 0.99, repeat)[i]))),
+        ("2D explorer: adam on wobbly, lr (150 steps)", widgets.Explorer2D("adam", "wobbly"),
+         lambda ex, i: ex.update(lr=float(np.geomspace(0.01, 0.5, repeat)[i]))),
+        ("race explorer: 4 methods on hills_and_canyon, start x",
+         widgets.RaceExplorer("hills_and_canyon", ["sgd", "momentum", "rmsprop", "adam"]),
+         lambda ex, i: ex.update(start=(float(np.linspace(-2.5, 2.5, repeat)[i]), -2.5))),
     ]
-    for label, ex, param, values in cases:
+    for label, ex, move in cases:
         ex.png()
 
-        def move(i, ex=ex, param=param, values=values):
-            ex.update(**{param: float(values[i])})
+        def step(i, ex=ex, move=move):
+            move(ex, i)
             ex.png()
 
-        def scratch(i, ex=ex, param=param, values=values):
-            plotting._grid_cached.cache_clear()
-            ex.rebuild()
-            ex.update(**{param: float(values[i])})
-            ex.png()
-
-        fast = timed(move, repeat)
-        slow = timed(scratch, max(3, repeat // 3))
-        print(f"   {label:40s} {fast:9.1f} ms {slow:10.1f} ms {slow / fast:6.1f}x")
+        add("explorers", f"{label}: redraw, median of {repeat}", timed_ms(step, repeat), "ms",
+            100.0, load())
 
 
-def basin_times():
-    s = surfaces.hills_and_canyon
-    print(f"\n2. optlib.basins on {s.name}, a 200 x 200 grid, 300 steps (40 000 runs)")
-    for opt in (optlib.sgd(lr=0.05), optlib.momentum(lr=0.01, gamma=0.9), optlib.adam(lr=0.1)):
-        t0 = time.perf_counter()
-        m = optlib.basins(opt, s, steps=300, n=200)
-        dt = time.perf_counter() - t0
-        shares = ", ".join(f"{np.mean(m.labels == k):.0%}" for k in (0, 1, 2, -1, -2))
-        print(f"   {opt!r:50s} {dt:5.2f} s   (global, two local, not converged, "
-              f"diverged: {shares})")
+# 4 ---------------------------------------------------------------------------------------
+def rosenbrock_grad_np(p):
+    x, y = p[..., 0], p[..., 1]
+    return np.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)], axis=-1)
 
 
-def html_sizes():
-    print("\n3. Size of the HTML players (frames embedded as PNG)")
-    s = surfaces.wobbly
-    paths = {name: optlib.run(optlib.OPTIMIZERS[name](lr=lr), s.grad, s.start, 150)
-             for name, lr in (("sgd", 0.05), ("momentum", 0.01), ("adam", 0.1))}
+def bench_torch(n=10_000, steps=500):
+    try:
+        import torch
+    except ImportError:
+        add("torch", "optlib / torch.optim.Adam, 10 000 starts x 500 steps", None, "",
+            1.0, "torch not installed (make fixtures installs it)")
+        add("torch", "optlib / torch.optim.SGD(momentum), same work", None, "", 1.0,
+            "torch not installed")
+        return
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    starts = np.column_stack([rng.uniform(-1.5, 1.5, n), rng.uniform(-0.5, 2.0, n)])
+
+    def torch_grad(p):
+        x, y = p[:, 0], p[:, 1]
+        return torch.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)], dim=-1)
+
+    def torch_run(make):
+        p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
+        opt = make([p])
+        path = torch.empty((steps + 1, n, 2), dtype=torch.float64)
+        with torch.no_grad():
+            path[0] = p
+            for t in range(1, steps + 1):
+                p.grad = torch_grad(p)
+                opt.step()
+                path[t] = p
+        return path.numpy()
+
     cases = [
-        ("race, 3 methods on wobbly, 40 frames", lambda: animation.race_html(s, paths)),
-        ("race, 3 methods, 60 frames at 72 dpi",
-         lambda: animation.race_html(s, paths, frames=60, dpi=72)),
-        ("explorer_1d_static sweep, 4 frames",
-         lambda: widgets.explorer_1d_static("momentum", "rectangles", kind="sweep")),
-        ("explorer_2d_static sweep, 4 frames",
-         lambda: widgets.explorer_2d_static("momentum", "wobbly", kind="sweep")),
+        ("Adam", lambda: optlib.adam(lr=0.01),
+         lambda ps: torch.optim.Adam(ps, lr=0.01, foreach=True)),
+        ("SGD(momentum)", lambda: optlib.momentum(lr=1e-4, gamma=0.9),
+         lambda ps: torch.optim.SGD(ps, lr=1e-4, momentum=0.9, foreach=True)),
     ]
-    for label, make in cases:
+    for name, ours, theirs in cases:
+        t_ours, t_theirs = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            a = optlib.run(ours(), rosenbrock_grad_np, starts, steps)
+            t_ours.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            b = torch_run(theirs)
+            t_theirs.append(time.perf_counter() - t0)
+        with np.errstate(invalid="ignore"):
+            early = float(np.nanmax(np.abs(a[:51] - b[:51])))      # the first 50 steps
+        mo, mt = statistics.median(t_ours), statistics.median(t_theirs)
+        add("torch", f"optlib / torch.optim.{name}, {n} starts x {steps} steps", mo / mt, "x", 1.0,
+            f"optlib {mo:.2f} s, torch {torch.__version__} {mt:.2f} s, one thread; "
+            f"paths agree to {early:.0e} over the first 50 steps; {load()}")
+
+
+# 5 ---------------------------------------------------------------------------------------
+def bench_book():
+    exe = Path(sys.executable).with_name("jupyter-book")
+    with tempfile.TemporaryDirectory(prefix="optlib-bench-book-") as out:
+        for label in ("cold: every chapter executed", "warm: execution cache filled"):
+            t0 = time.perf_counter()
+            proc = subprocess.run([str(exe), "build", ".", "--path-output", out,
+                                   "--warningiserror", "--nitpick", "--keep-going"],
+                                  cwd=ROOT, capture_output=True, text=True)
+            dt = time.perf_counter() - t0
+            add("book", f"book build, {label}", dt if proc.returncode == 0 else None, "s", None,
+                load() if proc.returncode == 0 else "build failed: " + proc.stdout[-300:])
+
+
+# 6 ---------------------------------------------------------------------------------------
+def bench_ci():
+    with tempfile.TemporaryDirectory(prefix="optlib-bench-ci-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         t0 = time.perf_counter()
-        html = make()
+        proc = subprocess.run(["bash", ".ci/run"], cwd=clone, capture_output=True, text=True)
         dt = time.perf_counter() - t0
-        print(f"   {label:40s} {len(html.data) / 1024:7.0f} kB   ({dt:.1f} s to render)")
+        (ROOT / "_build").mkdir(exist_ok=True)
+        (ROOT / "_build" / "bench-ci.log").write_text(proc.stdout + proc.stderr)
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone,
+                              capture_output=True, text=True).stdout.strip()
+        add("ci", f".ci/run on a fresh clone of {head}", dt / 60 if proc.returncode == 0 else None,
+            "min", 12.0, (f"passed; {load()}" if proc.returncode == 0 else
+                          f"FAILED (exit {proc.returncode}), log in _build/bench-ci.log"))
+        if proc.returncode != 0:
+            add("ci", ".ci/run passes", 1.0, "failures", 0.0, "log in _build/bench-ci.log")
 
 
-def live_latency(extra_lr_moves=6):
-    print("\n4. Slider release -> new figure in the page (JupyterLab, headless Chromium)")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+# 7 ---------------------------------------------------------------------------------------
+def bench_live(extra_lr_moves=6):
     try:
         import live_check
         live_check.find_browser()
         import selenium  # noqa: F401
     except (ImportError, RuntimeError) as error:
-        print(f"   skipped: {error} (make bench installs requirements-live.txt and chromium)")
+        add("live", "slider release -> new figure in JupyterLab", None, "s", None, str(error))
         return
     with live_check.session([]) as (lab, driver):
         f = live_check.check_notebook(driver, lab, lab.root / "chapters" / live_check.DEMO,
                                       None, players=False, myst=False,
                                       extra_lr_moves=extra_lr_moves)
-    for e in f.explorers:
-        kind = "1D" if e["index"] == 0 else "2D"
-        print(f"   {kind} explorer: {live_check.latency_summary(e['latencies'])}")
-    print(f"   all moves:   {live_check.latency_summary(f.latencies)}   (goal: median <= 0.25 s)")
-    print(f"   in the kernel (rerun, draw, PNG): {live_check.latency_summary(f.kernel_seconds)}")
-    print(f"   its CPU time (what a busy machine does not inflate): "
-          f"{live_check.latency_summary(f.kernel_cpu_seconds)}")
-    for problem in f.problems():
-        print("   problem:", problem)
+    add("live", "slider release -> new figure in JupyterLab, median", statistics.median(f.latencies),
+        "s", None, f"{len(f.latencies)} moves; kernel part median "
+        f"{statistics.median(f.kernel_seconds):.3f} s; {load()}")
+
+
+SECTIONS = [("import", bench_import), ("notebooks", bench_notebooks),
+            ("explorers", bench_explorers), ("torch", bench_torch), ("book", bench_book),
+            ("ci", bench_ci), ("live", bench_live)]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    flags = "AVX-512" if "avx512f" in open("/proc/cpuinfo").read() else "AVX2 (no AVX-512)"
+    return (f"{cpu}, {os.cpu_count()} CPUs, {flags}; Python {platform.python_version()}, "
+            f"numpy {np.__version__}, optlib {optlib.__version__}")
+
+
+def main() -> int:
+    print(f"# make bench, {time.strftime('%Y-%m-%d %H:%M')}\n{machine()}; {load()}\n")
+    print("| section | figure | value | goal | verdict | note |\n|---|---|---|---|---|---|")
+    for name, fn in SECTIONS:
+        if name in SKIP:
+            print(f"  (section {name} skipped: BENCH_SKIP)")
+            continue
+        fn()
+    missed = [r for r in ROWS if r.verdict == "MISSED"]
+    print(f"\n{len(ROWS)} figures, {len(missed)} missed; {load()} at the end")
+    for r in missed:
+        print(f"MISSED: {r.figure}: {r.value:.3g} {r.unit} (goal <= {r.goal:g} {r.unit})")
+    out = ROOT / "_build" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps([r.__dict__ for r in ROWS], indent=1))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    print(f"optlib {optlib.__version__}, numpy {np.__version__}, "
-          f"matplotlib {__import__('matplotlib').__version__}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}\n")
-    explorer_redraws()
-    basin_times()
-    html_sizes()
-    live_latency()
-    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    sys.exit(main())

@@ -51,7 +51,7 @@ from PIL import Image
 from . import plotting
 
 __all__ = ["race", "race_html", "sweep_html", "to_jshtml", "player_html", "frame_steps", "freeze",
-           "MAX_FRAMES"]
+           "MAX_FRAMES", "save", "SAVE_FORMATS"]
 
 #: The most frames an animation may have (a size guard for the book's pages).
 MAX_FRAMES = 60
@@ -361,6 +361,57 @@ def player_html(frames, size, *, interval: float = 200, default_mode: str = "onc
         f'{json.dumps([""] + encoded[1:])}</script>'
         f'<script>{_PLAYER_JS}</script>'
         f'</div>')
+
+
+#: The file types :func:`save` writes, and the tool each needs.
+SAVE_FORMATS = {".gif": "Pillow (installed with matplotlib)", ".mp4": "ffmpeg"}
+
+
+def save(anim: FuncAnimation, path, *, fps=None, dpi=None, progress=None) -> Path:
+    """Write an animation (such as :func:`race`'s) to a file, for slides and reports.
+
+    ``path`` ending in ``.gif`` is written with matplotlib's pillow writer
+    (no other tool needed); ``.mp4`` with ffmpeg, when ffmpeg is on the
+    machine (``shutil.which("ffmpeg")``), and otherwise RuntimeError names
+    the missing tool. ``fps`` defaults to the animation's own speed (1000 /
+    its interval in ms), ``dpi`` to its figure's. ``progress(i, n)`` is
+    called after each of the n frames is written (a progress bar). Returns
+    the path written.
+
+    >>> import optlib, tempfile, os
+    >>> s = optlib.surfaces.wobbly
+    >>> paths = {"adam": optlib.run(optlib.adam(lr=0.1), s.grad, s.start, 20)}
+    >>> out = save(race(s, paths, frames=3), os.path.join(tempfile.mkdtemp(), "race.gif"))
+    >>> out.read_bytes()[:6]
+    b'GIF89a'
+    """
+    import shutil
+    from matplotlib.animation import FFMpegWriter, PillowWriter
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SAVE_FORMATS:
+        allowed = ", ".join(f"{k} ({v})" for k, v in SAVE_FORMATS.items())
+        raise ValueError(f"path must end in one of {allowed}; got {str(path)!r}")
+    if not isinstance(anim, FuncAnimation):
+        raise ValueError(f"anim must be a matplotlib FuncAnimation (from optlib.animation.race), "
+                         f"got {type(anim).__name__}")
+    fps = 1000 / anim._interval if fps is None else fps
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 100:
+        raise ValueError(f"fps must be a number in (0, 100], got {fps!r}")
+    if suffix == ".mp4":
+        if shutil.which("ffmpeg") is None:
+            raise RuntimeError(f"writing {str(path)!r} needs ffmpeg, which is not on this "
+                               f"machine (not found on the PATH); install ffmpeg, or save a "
+                               f".gif, which needs only Pillow")
+        writer = FFMpegWriter(fps=fps)
+    else:
+        writer = PillowWriter(fps=fps)
+    if not path.parent.is_dir():
+        raise ValueError(f"path {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    callback = None if progress is None else (lambda i, n: progress(i + 1, n))
+    anim.save(str(path), writer=writer, dpi=anim._fig.dpi if dpi is None else dpi,
+              progress_callback=callback)
+    return path
 
 
 def _close(fig):

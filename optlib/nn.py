@@ -493,10 +493,12 @@ def _load_digits():
     path = os.path.join(os.path.dirname(spec.origin), "datasets", "data", "digits.csv.gz")
     if os.path.exists(path):
         a = np.loadtxt(path, delimiter=",")
-        return a[:, :-1] / 16.0, a[:, -1].astype(np.int64)
+        # labels as numpy's index type (int64 here; int32 in the browser's Pyodide, where
+        # np.bincount refuses int64)
+        return a[:, :-1] / 16.0, a[:, -1].astype(np.intp)
     from sklearn.datasets import load_digits               # pragma: no cover
     d = load_digits()                                       # pragma: no cover
-    return d.data / 16.0, d.target.astype(np.int64)         # pragma: no cover
+    return d.data / 16.0, d.target.astype(np.intp)          # pragma: no cover
 
 
 def digits(val: float = 0.2, test: float = 0.2, seed: int = 0) -> Split:

@@ -367,19 +367,27 @@ def trajectories(surface, paths: dict, ax=None, *, colors=None, legend: bool = T
     colors = {**colors_for(checked), **(colors or {})}
     with style():
         ax = contour(s, ax, show_start=False, title=title, figsize=figsize, **contour_kw)
-        for label, p in checked.items():
-            c = colors[label]
-            drawn, k, left = drawable(p, s)
-            ax.plot(drawn[:, 0], drawn[:, 1], color=c, lw=1.8, zorder=3,
-                    label=_path_label(label, k, left))
-            ax.plot(*p[0], "o", ms=6, mfc="white", mec=c, mew=1.5, zorder=4)
-            if k is None:
-                ax.plot(*p[-1], "o", ms=6, color=c, mec="white", mew=0.8, zorder=4)
-            elif len(drawn):
-                ax.plot(*drawn[-1], "x", ms=10, mew=2.5, color=c, zorder=6)
+        _draw_paths(ax, s, checked, colors)
         if legend:
             _outside_legend(ax)
     return ax
+
+
+def _draw_paths(ax, surface, paths: dict, colors: dict) -> list:
+    """The lines and markers of :func:`trajectories` for checked ``paths``; returns the artists
+    (the race explorer removes them to draw the next paths on the same contour)."""
+    artists = []
+    for label, p in paths.items():
+        c = colors[label]
+        drawn, k, left = drawable(p, surface)
+        artists += ax.plot(drawn[:, 0], drawn[:, 1], color=c, lw=1.8, zorder=3,
+                           label=_path_label(label, k, left))
+        artists += ax.plot(*p[0], "o", ms=6, mfc="white", mec=c, mew=1.5, zorder=4)
+        if k is None:
+            artists += ax.plot(*p[-1], "o", ms=6, color=c, mec="white", mew=0.8, zorder=4)
+        elif len(drawn):
+            artists += ax.plot(*drawn[-1], "x", ms=10, mew=2.5, color=c, zorder=6)
+    return artists
 
 
 def _outside_legend(ax, **kw):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["spikes", "rectangles", "noisy_sin", "very_noisy_sin", "uneven_sawtooth",
-           "saturation", "SIGNALS", "TITLES", "get"]
+           "saturation", "SIGNALS", "TITLES", "get", "from_formula"]
 
 
 def _steps(n) -> np.ndarray:
@@ -148,6 +148,28 @@ TITLES = {
     "uneven_sawtooth": "Uneven sawtooth: teeth four times lower after step 80",
     "saturation": "Saturation: 1 for 40 steps, then 0 for 40 steps",
 }
+
+
+def from_formula(formula: str, n: int = 300) -> np.ndarray:
+    """Your own signal: ``n`` gradient values from a formula in the step ``t``.
+
+    ``formula`` is read by :mod:`optlib.formula` (never by ``eval``) and may use
+    only the step t, numbers, ``+ - * / ** %``, parentheses, the functions
+    sin, cos, tan, exp, log, sqrt, abs, tanh, floor, the constants pi and e,
+    and comparisons ``< <= > >= == !=``, worth 1 where true and 0 elsewhere,
+    as the seed article's own signals use them. It is evaluated at
+    t = 0, 1, ..., n-1. A formula outside the vocabulary, one that does not
+    depend on t, or one that is not finite at some step raises ValueError
+    naming ``formula``, what is wrong and what is allowed. The first call
+    loads sympy (``import optlib`` does not).
+
+    >>> np.array_equal(from_formula("t % 60 == 0", 300), spikes(300))
+    True
+    >>> from_formula("2*(t % 40 < 20) - 1", 41)[[0, 19, 20, 40]]
+    array([ 1.,  1., -1.,  1.])
+    """
+    from .formula import signal_values          # sympy loads here, on first use
+    return signal_values(formula, len(_steps(n)))
 
 
 def get(name: str, n: int = 300, **kw) -> np.ndarray:

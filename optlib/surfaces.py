@@ -33,6 +33,7 @@ check that the lists are complete.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ import numpy as np
 
 __all__ = ["Surface", "SURFACES", "get", "rotated_quadratic", "SEED_LEVELS", "SEED_START",
            "wobbly", "basins_and_walls", "ripple", "giant_plateau", "hills_and_canyon",
-           "two_minimums", "rosenbrock", "beale", "saddle", "ill_conditioned_quadratic"]
+           "two_minimums", "rosenbrock", "beale", "saddle", "ill_conditioned_quadratic",
+           "from_formula"]
 
 
 def _points(value) -> np.ndarray:
@@ -600,6 +602,101 @@ ill_conditioned_quadratic = rotated_quadratic(L=10.0, mu=0.2, angle=30.0,
 SURFACES = {s.name: s for s in (wobbly, basins_and_walls, ripple, giant_plateau,
                                 hills_and_canyon, two_minimums, rosenbrock, beale,
                                 saddle, ill_conditioned_quadratic)}
+
+
+def _check_window(window) -> tuple:
+    """``((xmin, xmax), (ymin, ymax))`` as floats, finite, each min below its max."""
+    try:
+        (x0, x1), (y0, y1) = window
+        values = [float(v) for v in (x0, x1, y0, y1)]
+    except (TypeError, ValueError):
+        values = None
+    if values is None or not all(map(math.isfinite, values)) \
+            or not (values[0] < values[1] and values[2] < values[3]):
+        raise ValueError(f"window must be ((xmin, xmax), (ymin, ymax)) with finite numbers, "
+                         f"xmin < xmax and ymin < ymax; got {window!r}")
+    return (values[0], values[1]), (values[2], values[3])
+
+
+def from_formula(formula: str, window=SEED_WINDOW, start=None, *, name=None, title=None,
+                 levels=None, description=None) -> Surface:
+    """A :class:`Surface` from a formula in ``x`` and ``y``, with its exact gradient and minima.
+
+    ``formula`` is read by :mod:`optlib.formula` (never by ``eval``) and may use
+    only the variables x and y, numbers, ``+ - * / **``, parentheses, the
+    functions sin, cos, tan, exp, log, sqrt, abs, tanh and the constants pi
+    and e. sympy differentiates it exactly; both are turned into vectorised
+    numpy functions, so ``f`` and ``grad`` take points of shape ``(..., 2)``
+    like the book's own surfaces. The minima inside ``window`` are found
+    numerically (:func:`optlib.formula.find_minima`: a grid search refined by
+    Newton's method, kept where the gradient vanishes and the Hessian is
+    positive definite). ``start`` defaults to the seed's start point on the
+    seed's window, else to the same place relative to the window
+    (1/30 of its width and 1/12 of its height in from the lower left corner).
+    ``name`` defaults to the formula itself, ``title`` to ``"f = <formula>"``.
+
+    A formula outside the vocabulary, one that depends on neither x nor y,
+    or one that is not finite on at least 90% of the window raises
+    ValueError naming ``formula``, what is wrong and what is allowed. The
+    first call loads sympy (``import optlib`` does not).
+
+    >>> s = from_formula("(x - 1)**2 + 2*(y + 0.5)**2")
+    >>> s.grad([0.0, 0.0]).tolist(), s.global_minima.round(9).tolist()
+    ([-2.0, 2.0], [[1.0, -0.5]])
+    """
+    from . import formula as _formula          # sympy loads here, on first use
+    window = _check_window(window)
+    expr, fx, dfx, dfy = _formula.surface_functions(formula)
+    text = " ".join(formula.split())
+    allowed = _formula.vocabulary(_formula.SURFACE_VOCABULARY)
+
+    def real(values, x):
+        values = np.asarray(values)
+        if np.iscomplexobj(values):
+            raise ValueError(f"formula {text!r} takes complex values; a formula may use "
+                             f"{allowed}")
+        return np.broadcast_to(values, x.shape).astype(float)
+
+    def f_xy(x, y):
+        with np.errstate(all="ignore"):
+            return real(fx(x, y), x)
+
+    def grad_xy(x, y):
+        with np.errstate(all="ignore"):
+            return real(dfx(x, y), x), real(dfy(x, y), x)
+
+    f, grad = _function(f_xy), _gradient(grad_xy)
+    check = _formula.grid(window, 201)
+    for what, values in (("it", f(check)), ("its gradient", grad(check))):
+        finite = np.isfinite(values).reshape(len(check), len(check), -1).all(-1).mean()
+        if finite < _formula.MIN_FINITE_SHARE:
+            raise ValueError(
+                f"formula {text!r}: {what} is not finite (nan or infinite) on "
+                f"{1 - finite:.0%} of the window {window}; a surface must be finite on at "
+                f"least {_formula.MIN_FINITE_SHARE:.0%} of its window (pick another window "
+                f"or another formula). A formula may use {allowed}")
+    if start is None:
+        (x0, x1), (y0, y1) = window
+        start = SEED_START if window == SEED_WINDOW else (x0 + (x1 - x0) / 30,
+                                                          y0 + (y1 - y0) / 12)
+    p = np.asarray(start, dtype=float) if np.size(start) == 2 else np.full(2, np.nan)
+    (x0, x1), (y0, y1) = window
+    if not (x0 <= p[0] <= x1 and y0 <= p[1] <= y1):
+        raise ValueError(f"start must be a point (x, y) inside the window {window}, "
+                         f"got {start!r}")
+    surface = Surface(name=text if name is None else name,
+                      title=f"f = {text}" if title is None else title,
+                      f=f, grad=grad, window=window, start=p, global_minima=[],
+                      local_minima=[], levels=levels, description="")
+    global_minima, local_minima = _formula.find_minima(surface)
+    k = len(global_minima) + len(local_minima)
+    if description is None:
+        description = (f"f = {text} (sympy: {expr}), read by surfaces.from_formula. "
+                       f"{k} minim{'um' if k == 1 else 'a'} in the window "
+                       f"({len(global_minima)} global), found by a grid search refined by "
+                       f"Newton's method.")
+    return dataclasses.replace(surface, global_minima=global_minima,
+                               local_minima=local_minima, description=description)
 
 
 def get(name: str) -> Surface:

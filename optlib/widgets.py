@@ -120,6 +120,8 @@ _SLIDER_STYLE = {"description_width": "62px"}
 #: own thread's CPU (which a busy machine does not inflate), for ``make bench`` and
 #: ``make test-live``.
 REDRAW_SECONDS = deque(maxlen=200)
+#: the thread's CPU clock; Pyodide (JupyterLite) has no time.thread_time: the process's
+_cpu_time = getattr(time, "thread_time", time.process_time)
 
 #: A figure stays beside the controls while it can be shown at this share of its
 #: size or more; in a narrower cell it moves below them, at full width.
@@ -197,6 +199,65 @@ def _default_start(surface):
         return np.asarray(surface.start, dtype=float)
     (x0, x1), (y0, y1) = surface.window
     return np.array([x0 + 0.1 * (x1 - x0), y0 + 0.1 * (y1 - y0)])
+
+
+# --------------------------------------------------------------------------
+# "Your own surface" and "your own signal": a formula typed in a text box
+# --------------------------------------------------------------------------
+
+#: The most formulas an explorer keeps in its dropdown (the oldest goes first).
+MAX_OWN = 8
+
+
+def _formula_box(placeholder: str, tooltip: str):
+    """A text box read when Enter is pressed (or it loses the focus)."""
+    return W.Text(value="", placeholder=placeholder, description="your own",
+                  tooltip=tooltip, continuous_update=False)
+
+
+def _message_box():
+    """Where an explorer shows why a formula was refused (empty otherwise)."""
+    return W.HTML(value="", layout=W.Layout(width=f"{CONTROL_WIDTH}px",
+                                            min_width=f"{CONTROL_WIDTH}px", flex="0 0 auto"))
+
+
+def _show_message(box, error=None):
+    import html
+    box.value = "" if error is None else (
+        f'<div class="optlib-formula-error" style="color:#B00020;font-size:12px;'
+        f'line-height:1.35;white-space:normal;overflow-wrap:anywhere">'
+        f'{html.escape(str(error))}</div>')
+
+
+def _with_message(controls: list, box, message) -> list:
+    """The controls with ``message`` right below the text box ``box``."""
+    i = controls.index(box) + 1
+    return controls[:i] + [message] + controls[i:]
+
+
+def _formula_surface(text):
+    """A surface from a reader's formula (optlib.surfaces.from_formula: ValueError if refused)."""
+    from .surfaces import from_formula
+    return from_formula(text)
+
+
+def _known_surface(own: dict, value):
+    """One of the explorer's own surfaces (by name), or a surface of SURFACES."""
+    if isinstance(value, str) and value in own:
+        return own[value]
+    return _named_surface(value)
+
+
+def _add_own(dropdown, own: dict, key: str, item):
+    """Keep ``item`` under ``key`` and list it last in ``dropdown`` (call while holding)."""
+    before = list(own)
+    own.pop(key, None)
+    own[key] = item
+    while len(own) > MAX_OWN:
+        own.pop(next(iter(own)))
+    options = [o for o in dropdown.options if o not in before] + list(own)
+    if list(dropdown.options) != options:
+        dropdown.options = options
 
 
 # --------------------------------------------------------------------------
@@ -469,17 +530,36 @@ class _Explorer:
     def _on_change(self, change):
         if self._holding:
             return
-        start, cpu = time.perf_counter(), time.thread_time()
+        start, cpu = time.perf_counter(), _cpu_time()
         self._react(change)
         REDRAW_SECONDS.append((change["owner"].description, time.perf_counter() - start,
-                               time.thread_time() - cpu))
+                               _cpu_time() - cpu))
 
     def _react(self, change):
         """Redraw for a control the browser moved."""
-        if change["owner"] is self.method_control:
+        if change["owner"] is getattr(self, "formula_control", None):
+            self._use_formula(change["new"])
+        elif change["owner"] is self.method_control:
             self.update(method=change["new"])
         else:
             self.update()
+
+    def _use_formula(self, text):
+        """The text box's formula: drawn if it is accepted, its error shown if not."""
+        if not text.strip():
+            return
+        try:
+            self.update(formula=text)
+        except ValueError as error:
+            _show_message(self.message, error)
+        else:
+            _show_message(self.message)
+
+    def _add_message(self):
+        """Put the message box under the formula box, in the column of controls."""
+        column = self.widget.children[0]
+        column.children = _with_message(list(column.children), self.formula_control,
+                                        self.message)
 
     def _apply_method(self, method):
         """Show the method's sliders, reset them to its defaults, drop foreign fixed keywords."""
@@ -573,19 +653,34 @@ class Explorer1D(_Explorer):
         _signals.get(signal, n)                        # ValueError listing the names
         self.signal_control = W.Dropdown(options=list(_signals.SIGNALS), value=signal,
                                          description="signal")
+        self.formula_control = _formula_box("signal in t: sin(t/20) + (t % 60 == 0)",
+                                            "Your own signal: a formula in the step t, "
+                                            "read when you press Enter")
+        self.message = _message_box()
+        self._own = {}                 # "g = <formula>" -> its values, for the dropdown
         self._view = None
         self._laid_out = None
         super().__init__(method, dict(hyperparams, signal=signal),
-                         {"signal": self.signal_control}, figsize)
+                         {"signal": self.signal_control, "your own": self.formula_control},
+                         figsize)
+        self._add_message()
 
-    _settings = ("method", "signal")
+    _settings = ("method", "signal", "formula")
 
     def _check_settings(self, settings):
-        if "signal" in settings:
+        settings = dict(settings)
+        if "formula" in settings:                       # your own signal
+            text = settings.pop("formula")
+            values = _signals.from_formula(text, self.n)    # ValueError saying what is wrong
+            settings["signal"] = "g = " + " ".join(text.split())
+            settings["_own"] = values
+        elif "signal" in settings and settings["signal"] not in self._own:
             _signals.get(settings["signal"], 1)         # ValueError listing the names
         return settings
 
     def _set_controls(self, settings):
+        if "_own" in settings:
+            _add_own(self.signal_control, self._own, settings["signal"], settings["_own"])
         if "signal" in settings:
             self.signal_control.value = settings["signal"]
 
@@ -600,7 +695,7 @@ class Explorer1D(_Explorer):
         if self._view is None:
             self.rebuild()
         signal = self.signal_control.value
-        g = _signals.get(signal, self.n)
+        g = self._own[signal] if signal in self._own else _signals.get(signal, self.n)
         self.result = respond(self.optimizer(), g)
         title = f"{_describe(self.method, self.params)} | {signal}"
         self._view.show(g, self.result, self.method, title)
@@ -631,7 +726,7 @@ class Explorer2D(_Explorer):
 
     lr_ranges = LR_RANGES_2D
     MAX_STEPS = 1000
-    _settings = ("method", "surface", "steps", "start")
+    _settings = ("method", "surface", "steps", "start", "formula")
 
     def __init__(self, method="adam", surface="wobbly", start=None, steps: int = 150, *,
                  figsize=(6.4, 4.6), **hyperparams):
@@ -645,16 +740,23 @@ class Explorer2D(_Explorer):
                                          description="steps")
         self.x_control = W.FloatSlider(description="start x")
         self.y_control = W.FloatSlider(description="start y")
+        self.formula_control = _formula_box("surface in x, y: x**2/3 + 3*sin(x + y)",
+                                            "Your own surface: a formula in x and y on "
+                                            "[-3, 3] x [-3, 3], read when you press Enter")
+        self.message = _message_box()
+        self._own = {}                 # your own surfaces by name, for the dropdown
         self._surface = None
         self._view = None
         self._background = None       # the picture without the trajectory (_render)
         super().__init__(method, dict(hyperparams, surface=s.name, start=start),
-                         {"surface": self.surface_control, "steps": self.steps_control,
+                         {"surface": self.surface_control,
+                          "your own": self.formula_control, "steps": self.steps_control,
                           "start x": self.x_control, "start y": self.y_control}, figsize)
+        self._add_message()
 
     @property
     def surface(self):
-        return plotting.get_surface(self.surface_control.value)
+        return _known_surface(self._own, self.surface_control.value)
 
     @property
     def start(self) -> np.ndarray:
@@ -668,7 +770,10 @@ class Explorer2D(_Explorer):
 
     def _check_settings(self, settings):
         settings = dict(settings)
-        s = _named_surface(settings.get("surface", self.surface_control.value))
+        if "formula" in settings:                       # your own surface
+            s = settings["_own"] = _formula_surface(settings.pop("formula"))
+        else:
+            s = _known_surface(self._own, settings.get("surface", self.surface_control.value))
         settings["surface"] = s.name
         if "steps" in settings:
             settings["steps"] = _check_steps(settings["steps"], self.MAX_STEPS)
@@ -677,9 +782,12 @@ class Explorer2D(_Explorer):
         return settings
 
     def _set_controls(self, settings):
+        if "_own" in settings:
+            _add_own(self.surface_control, self._own, settings["surface"], settings["_own"])
+            self._surface = None                        # a new formula: draw it afresh
         if settings["surface"] != self._surface:
             self.surface_control.value = settings["surface"]
-            self._set_window(plotting.get_surface(settings["surface"]))
+            self._set_window(_known_surface(self._own, settings["surface"]))
         if "steps" in settings:
             self.steps_control.value = settings["steps"]
         if "start" in settings:
@@ -907,23 +1015,10 @@ def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None
     ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw=dict(
         width_ratios=[1, 1.15], left=0.065, right=0.75, bottom=0.14, top=0.85, wspace=0.3))
     levels = plotting.contour_levels(s)
-    plotting.trajectories(s, {labels[m]: p for m, p in paths.items()}, ax=ax_path,
-                          colors=colors, legend=False, title=s.title, resolution=120,
-                          levels=levels[::-(-len(levels) // 24)])     # at most 24 levels
-    f_best = float(np.min(s.f(s.global_minima))) if len(s.global_minima) else None
-    floor = 1e-12
-    for m, p in paths.items():
-        k = plotting.divergence_step(p, s)
-        with np.errstate(all="ignore"):
-            loss = s.f(p[:len(p) if k is None else k])
-        y = loss - f_best if f_best is not None else loss
-        if f_best is not None:
-            y = np.maximum(y, floor)
-        ax_loss.plot(np.arange(len(y)), y, color=plotting.color_of(m),
-                     label=plotting._path_label(labels[m], k, False))
-        if k is not None and len(y):
-            ax_loss.plot(len(y) - 1, y[-1], "x", ms=9, mew=2.2, color=plotting.color_of(m))
-    if f_best is not None:
+    plotting.contour(s, ax_path, show_start=False, title=s.title, resolution=120,
+                     levels=levels[::-(-len(levels) // 24)])     # at most 24 levels
+    dynamic = _draw_race_runs(ax_path, ax_loss, s, paths, labels, colors)
+    if _best_loss(s) is not None:
         ax_loss.set_yscale("log")
         ax_loss.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
         ax_loss.yaxis.set_minor_formatter(NullFormatter())
@@ -932,12 +1027,43 @@ def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None
         ax_loss.set_ylabel(r"$f(x_t)$")
     ax_loss.set_xlim(0, steps)
     ax_loss.set_xlabel("step $t$")
-    ax_loss.set_title("Loss above the global minimum" if f_best is not None else "Loss")
-    ax_loss.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-                   fontsize=8)
+    ax_loss.set_title("Loss above the global minimum" if _best_loss(s) is not None else "Loss")
+    dynamic.append(_race_legend(ax_loss))
     if title:
         fig.suptitle(title)
+    ax_path._optlib_race_runs = dynamic     # what the next redraw of the explorer replaces
     return ax_path, ax_loss
+
+
+def _best_loss(s):
+    return float(np.min(s.f(s.global_minima))) if len(s.global_minima) else None
+
+
+def _race_legend(ax_loss):
+    return ax_loss.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                          fontsize=8)
+
+
+def _draw_race_runs(ax_path, ax_loss, s, paths, labels, colors) -> list:
+    """The paths on the contour and the loss curves of a race; returns their artists."""
+    with plotting.style():
+        artists = plotting._draw_paths(
+            ax_path, s, {labels[m]: plotting._check_path(labels[m], p) for m, p in paths.items()},
+            colors)
+        f_best, floor = _best_loss(s), 1e-12
+        for m, p in paths.items():
+            k = plotting.divergence_step(p, s)
+            with np.errstate(all="ignore"):
+                loss = s.f(p[:len(p) if k is None else k])
+            y = loss - f_best if f_best is not None else loss
+            if f_best is not None:
+                y = np.maximum(y, floor)
+            artists += ax_loss.plot(np.arange(len(y)), y, color=plotting.color_of(m),
+                                    label=plotting._path_label(labels[m], k, False))
+            if k is not None and len(y):
+                artists += ax_loss.plot(len(y) - 1, y[-1], "x", ms=9, mew=2.2,
+                                        color=plotting.color_of(m))
+    return artists
 
 
 class RaceExplorer:
@@ -971,9 +1097,15 @@ class RaceExplorer:
                                          description="steps")
         self.x_control = W.FloatSlider(description="start x")
         self.y_control = W.FloatSlider(description="start y")
+        self.formula_control = _formula_box("surface in x, y: x**2/3 + 3*sin(x + y)",
+                                            "Your own surface: a formula in x and y on "
+                                            "[-3, 3] x [-3, 3], read when you press Enter")
+        self.message = _message_box()
+        self._own = {}                 # your own surfaces by name, for the dropdown
         self._window_of = None
         self._set_window(s, start)
-        self.controls = {"surface": self.surface_control, "methods": self.methods_control,
+        self.controls = {"surface": self.surface_control, "your own": self.formula_control,
+                         "methods": self.methods_control,
                          "start x": self.x_control, "start y": self.y_control,
                          "steps": self.steps_control}
         for c in self.controls.values():
@@ -988,10 +1120,13 @@ class RaceExplorer:
                              layout=W.Layout(width="100%", max_width=f"{w}px", height="auto"))
         figure = W.Box([self.image], layout=W.Layout(flex=f"1 1 {round(MIN_FIGURE_SCALE * w)}px",
                                                      min_width="0", max_width=f"{w}px"))
-        column = W.VBox(list(self.controls.values()),
+        column = W.VBox(_with_message(list(self.controls.values()), self.formula_control,
+                                      self.message),
                         layout=W.Layout(flex="0 0 auto", padding="0 8px 4px 0"))
         self.widget = W.HBox([column, figure], layout=W.Layout(
             flex_flow="row wrap", align_items="flex-start", width="100%"))
+        figure.add_class("optlib-figure")         # the classes the live tests look for
+        column.add_class("optlib-controls")
         self.widget.add_class("optlib-explorer")
         self.result = {}
         self._holding = False
@@ -1002,7 +1137,7 @@ class RaceExplorer:
 
     @property
     def surface(self):
-        return plotting.get_surface(self.surface_control.value)
+        return _known_surface(self._own, self.surface_control.value)
 
     @property
     def methods(self) -> list:
@@ -1026,13 +1161,20 @@ class RaceExplorer:
         self.x_control.value, self.y_control.value = float(x), float(y)
         self._window_of = s.name
 
-    def update(self, surface=None, methods=None, start=None, steps=None):
+    def update(self, surface=None, methods=None, start=None, steps=None, formula=None):
         """Set any of the controls, rerun every method picked and redraw; returns the explorer.
 
         A new surface moves the start to that surface's start point unless
-        ``start`` is given. Bad values raise ValueError and change nothing.
+        ``start`` is given. ``formula`` is your own surface, a formula in x and y
+        (:func:`optlib.surfaces.from_formula`), which joins the surface
+        dropdown. Bad values raise ValueError and change nothing.
         """
-        s = _named_surface(surface if surface is not None else self.surface_control.value)
+        if formula is not None:
+            s = own = _formula_surface(formula)        # ValueError saying what is wrong
+        else:
+            own = None
+            s = _known_surface(self._own, surface if surface is not None
+                               else self.surface_control.value)
         if methods is not None:
             _race_settings(self.settings, methods)
         if steps is not None:
@@ -1041,6 +1183,9 @@ class RaceExplorer:
             start = _check_start(s, start)
         self._holding = True
         try:
+            if own is not None:
+                _add_own(self.surface_control, self._own, own.name, own)
+                self._window_of = None
             if s.name != self.surface_control.value or s.name != self._window_of:
                 self.surface_control.value = s.name
                 self._set_window(s, start)
@@ -1059,7 +1204,15 @@ class RaceExplorer:
     def _on_change(self, change):
         if self._holding:
             return
-        if change["owner"] is self.surface_control:
+        if change["owner"] is self.formula_control:
+            if change["new"].strip():
+                try:
+                    self.update(formula=change["new"])
+                except ValueError as error:
+                    _show_message(self.message, error)
+                else:
+                    _show_message(self.message)
+        elif change["owner"] is self.surface_control:
             self.update(surface=change["new"])
         elif change["owner"] is self.methods_control and not change["new"]:
             return                      # nothing picked: keep the last picture
@@ -1070,10 +1223,62 @@ class RaceExplorer:
         s = self.surface
         self.result = {m: run(plotting.optimizer_factory(m)(**self.settings[m]), s.grad,
                               self.start, self.steps) for m in self.methods}
+        # Same surface, methods and steps as the figure shows (a start point moved): keep the
+        # axes, their contour and ticks, and replace the paths and loss curves only (a new
+        # figure costs most of a redraw in tick labels). Otherwise draw the race afresh.
+        layout = (s.name, id(s), tuple(self.methods), self.steps)
+        if getattr(self, "_layout", None) == layout and hasattr(self, "path_axes"):
+            for artist in self.path_axes._optlib_race_runs:
+                artist.remove()
+            labels = {m: _race_label(m, self.settings[m]) for m in self.result}
+            colors = {labels[m]: plotting.color_of(m) for m in self.result}
+            runs = _draw_race_runs(self.path_axes, self.loss_axes, s, self.result, labels, colors)
+            with plotting.style():
+                runs.append(_race_legend(self.loss_axes))
+            self.path_axes._optlib_race_runs = runs
+            return
         self.fig.clear()
         with plotting.style():
             self.path_axes, self.loss_axes = _draw_race(self.fig, s, self.result,
                                                         self.settings, self.steps)
+        self._layout = layout
+        self._background = None
+        # One loss scale per layout, from the floor to above the window's highest loss, so
+        # that moving the start point compares runs on the same axes (and the panel's ticks
+        # are drawn once: see _render)
+        if _best_loss(s) is not None:
+            (x0, x1), (y0, y1) = s.window
+            gx, gy = np.meshgrid(np.linspace(x0, x1, 60), np.linspace(y0, y1, 60))
+            with np.errstate(all="ignore"):
+                top = float(np.nanmax(s.f(np.stack([gx, gy], axis=-1)))) - _best_loss(s)
+            self.loss_axes.set_ylim(3e-13, max(10.0 * top, 1e-9))
+
+    def _render(self):
+        """Blit: the figure without the runs (contour, axes, ticks, titles) is drawn once per
+        layout and kept; a redraw restores it and draws the paths, the loss curves, the
+        legend, and what a full draw puts over them (the minima's markers) on it, in the
+        order a full draw uses (by zorder, then as the axes hold them): the same picture."""
+        canvas = self.fig.canvas
+        runs = set(self.path_axes._optlib_race_runs)
+        moving = []
+        for ax in (self.path_axes, self.loss_axes):
+            lowest = min((a.get_zorder() for a in runs if a.axes is ax), default=np.inf)
+            moving += sorted((a for a in ax.get_children()
+                              if a in runs or (a.get_zorder() > lowest and a.get_visible()
+                                               and (a in ax._children
+                                                    or a in ax.spines.values()))),
+                             key=lambda a: a.get_zorder())
+        if getattr(self, "_background", None) is None:
+            for artist in moving:
+                artist.set_animated(True)            # left out of the full draw ...
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for artist in moving:
+                artist.set_animated(False)           # ... so fig.savefig still draws them
+        else:
+            canvas.restore_region(self._background)
+        for artist in moving:
+            self.fig.draw_artist(artist)
 
     @property
     def status(self) -> str:
@@ -1093,7 +1298,7 @@ class RaceExplorer:
 
     def png(self) -> bytes:
         """The figure as PNG bytes, as the widget shows it."""
-        self.fig.canvas.draw()
+        self._render()
         return _canvas_png(self.fig.canvas)
 
     def _show(self):

@@ -250,8 +250,14 @@ class Lab:
 # The browser
 # --------------------------------------------------------------------------
 
-def start_browser(size=SIZES[0]):
-    """Headless Chromium through chromedriver (never downloads a browser or driver)."""
+def start_browser(size=SIZES[0], *, flags=(), prefs=None, logs=False, script_timeout=120,
+                  prefix="optlib-chromium-"):
+    """Headless Chromium through chromedriver (never downloads a browser or driver).
+
+    ``flags``: more command-line switches; ``prefs``: Chromium preferences; ``logs``: keep the
+    console and the DevTools network log (``driver.get_log("browser" | "performance")``).
+    The site and JupyterLite checks (site_check.py, lite_check.py) start theirs here too.
+    """
     os.environ.setdefault("SE_AVOID_STATS", "true")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -259,13 +265,17 @@ def start_browser(size=SIZES[0]):
     browser, driver_path = find_browser()
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser
-    for flag in CHROMIUM_FLAGS:
+    for flag in (*CHROMIUM_FLAGS, *flags):
         opts.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="optlib-chromium-")
+    if prefs:
+        opts.add_experimental_option("prefs", prefs)
+    profile = tempfile.mkdtemp(prefix=prefix)
     opts.add_argument(f"--user-data-dir={profile}")
     opts.add_argument(f"--window-size={size[0]},{size[1]}")
+    if logs:
+        opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(options=opts, service=Service(executable_path=driver_path))
-    driver.set_script_timeout(120)            # the async scripts wait in the page
+    driver.set_script_timeout(script_timeout)     # the async scripts wait in the page
     driver._optlib_profile = profile
     set_viewport(driver, size)
     return driver

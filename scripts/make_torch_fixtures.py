@@ -21,6 +21,11 @@ then every 10th step up to 250; an error at any step propagates to the stored
 ones after it. Also stored: ``torch_version`` and ``torch_defaults`` (JSON: the
 defaults of the torch.optim constructors, in optlib's names, per optlib factory).
 
+Also writes ``tests/fixtures/torch_defaults.json``: torch's version and every
+keyword default of the torch.optim classes the book maps (``MAPPED_CLASSES``),
+under torch's own names, which chapter 12 checks its table against.
+``--defaults-only`` writes that file alone (no trajectories).
+
 Nesterov: torch's ``SGD(nesterov=True)`` iterates the look-ahead points
 ``y_t = x_t - gamma v_t`` of optlib's form; the stored trajectory is torch's
 (the ``y_t``), and the test compares optlib through that identity.
@@ -47,6 +52,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 OUTPUT = FIXTURES / "torch_trajectories.npz"
+#: The constructor defaults of the torch.optim classes the book maps (chapter 12's table).
+DEFAULTS_JSON = FIXTURES / "torch_defaults.json"
+#: The torch.optim classes the book maps optlib's factories to (DESIGN.md's table).
+MAPPED_CLASSES = ("SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam")
 STEPS = 250
 RECORDED_STEPS = np.r_[0:51, 60:STEPS + 1:10]
 
@@ -261,6 +270,30 @@ def check_interesting(problem, name, hp, path):
     assert f(path[-1], np) < f(path[0], np), f"{where} does not lower the loss"
 
 
+def torch_class_defaults() -> dict:
+    """Every keyword default of each mapped torch.optim class, under torch's own names.
+
+    From ``inspect.signature`` of the constructor, without ``params``; tuples
+    (``betas``) become lists, and ``None`` (``foreach``, ``fused``) stays ``None``.
+    """
+    out = {}
+    for name in MAPPED_CLASSES:
+        sig = inspect.signature(getattr(torch.optim, name).__init__).parameters
+        out[name] = {k: (list(p.default) if isinstance(p.default, tuple) else p.default)
+                     for k, p in sig.items()
+                     if k not in ("self", "params") and p.default is not inspect.Parameter.empty}
+    return out
+
+
+def write_defaults_json():
+    """Write ``tests/fixtures/torch_defaults.json``: torch's version and its classes' defaults."""
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    payload = {"torch_version": torch.__version__, "classes": torch_class_defaults()}
+    DEFAULTS_JSON.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
+    print(f"wrote the defaults of {len(payload['classes'])} torch.optim classes "
+          f"(torch {torch.__version__}) to {DEFAULTS_JSON.relative_to(ROOT)}")
+
+
 def main():
     torch.set_default_dtype(torch.float64)  # also torch's step counters and NAdam's mu_product
     check_gradients()
@@ -287,4 +320,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if "--defaults-only" not in sys.argv[1:]:   # --defaults-only: the JSON alone
+        main()
+    write_defaults_json()

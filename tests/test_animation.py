@@ -179,3 +179,46 @@ def test_player_html_bad_inputs():
         animation.player_html([], (10, 10))
     with pytest.raises(ValueError, match="'once', 'loop', 'reflect'"):
         animation.player_html([png("red")], (40, 30), default_mode="bounce")
+
+
+# --------------------------------------------------------------------------
+# save: animations as files
+# --------------------------------------------------------------------------
+
+def test_save_writes_a_gif_with_every_frame(three_paths, tmp_path):
+    calls = []
+    out = animation.save(animation.race(surfaces.wobbly, three_paths, frames=5),
+                         tmp_path / "race.gif", progress=lambda i, n: calls.append((i, n)))
+    assert out == tmp_path / "race.gif"
+    assert out.read_bytes()[:6] == b"GIF89a"
+    with Image.open(out) as gif:
+        assert gif.n_frames == 5 and gif.size == (384, 320)
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(4)
+        last = np.asarray(gif.convert("RGB"))
+    assert np.any(first != last)                      # the runs move
+    assert calls == [(i, 5) for i in range(1, 6)]
+
+
+def test_save_mp4_needs_ffmpeg_and_says_so(three_paths, tmp_path, monkeypatch):
+    import shutil
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    anim = animation.race(surfaces.wobbly, three_paths, frames=2)
+    with pytest.raises(RuntimeError, match="needs ffmpeg, which is not on this machine"):
+        animation.save(anim, tmp_path / "race.mp4")
+    assert not (tmp_path / "race.mp4").exists()
+    anim._draw_was_started = True                     # no "deleted without rendering" warning
+
+
+@pytest.mark.parametrize("path, match", [("race.avi", r"path must end in one of \.gif"),
+                                         ("race", r"path must end in one of \.gif"),
+                                         ("no/such/dir/race.gif", "does not exist")])
+def test_save_bad_paths(three_paths, tmp_path, path, match):
+    anim = animation.race(surfaces.wobbly, three_paths, frames=2)
+    with pytest.raises(ValueError, match=match):
+        animation.save(anim, tmp_path / path)
+    anim._draw_was_started = True
+    with pytest.raises(ValueError, match="anim must be a matplotlib FuncAnimation"):
+        animation.save("not an animation", tmp_path / "race.gif")
+    with pytest.raises(ValueError, match=r"fps must be a number in \(0, 100\]"):
+        animation.save(anim, tmp_path / "race.gif", fps=0)

@@ -79,3 +79,17 @@ def test_thebe_configuration_is_written_once(build):
     for page in _chapter_pages():
         html = (HTML / f"{page}.html").read_text()
         assert html.count("const THEBE_JS_URL") <= 1, f"{page} declares THEBE_JS_URL twice"
+
+
+def test_pages_carry_none_of_the_markup_the_accessibility_check_refused(build):
+    """The hooks of _ext/book_assets.py item 5: toggles named by their visible words, the
+    bibliography's items with a list item's role, a colour mode the theme accepts, a favicon
+    (each found by axe-core or the browser's console in tests/browser before the fix)."""
+    for page in _chapter_pages():
+        html = (HTML / f"{page}.html").read_text()
+        assert 'aria-label="Toggle hidden content"' not in html, page
+        assert 'role="doc-biblioentry"' not in html, page
+        assert 'localStorage.getItem("mode") || "light"' in html, page
+        assert re.search(r'<link rel="icon" href="(?:\.\./)*_static/favicon\.png"', html), page
+    refs = (HTML / "chapters" / "appendix_references.html").read_text()
+    assert refs.count('role="listitem"') >= 20

@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("matplotlib", "IPython", "ipywidgets", "PIL")
+HEAVY = ("matplotlib", "IPython", "ipywidgets", "PIL", "sympy")
 
 PROBE = """
 import json, sys

@@ -113,3 +113,9 @@ def test_extra_keywords_reach_the_signal():
                                   signals.noisy_sin(10, seed=5))
     with pytest.raises(TypeError):
         signals.get("spikes", 10, seed=5)   # spikes takes no seed
+
+
+def test_from_formula_reproduces_a_seed_signal_and_refuses_python():
+    np.testing.assert_array_equal(signals.from_formula("t % 60 == 0", 300), signals.spikes(300))
+    with pytest.raises(ValueError, match=r"formula 't\.real' uses attribute access"):
+        signals.from_formula("t.real", 10)

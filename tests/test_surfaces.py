@@ -355,3 +355,25 @@ def test_nearest_minimum():
     for bad in (0, -1.0, np.inf, "0.1"):
         with pytest.raises(ValueError, match="tol must be"):
             s.nearest_minimum([0.0, 0.0], tol=bad)
+
+
+# --------------------------------------------------------------------------
+# from_formula (more in tests/test_formula.py)
+# --------------------------------------------------------------------------
+
+def test_from_formula_gives_a_surface_like_the_books():
+    s = surfaces.from_formula("(x**2 + y**2)/2 + sin(4*x)**2")
+    book = surfaces.basins_and_walls
+    p = random_points(book, 100, seed=7)
+    np.testing.assert_allclose(s.f(p), book.f(p), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(s.grad(p), book.grad(p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(s.global_minima, book.global_minima, atol=1e-9)
+    np.testing.assert_allclose(s.local_minima[np.argsort(s.local_minima[:, 0])],
+                               book.local_minima[np.argsort(book.local_minima[:, 0])],
+                               atol=1e-9)
+    assert isinstance(s, surfaces.Surface) and s.name not in surfaces.SURFACES
+
+
+def test_from_formula_refuses_python():
+    with pytest.raises(ValueError, match=r"formula \"__import__\('os'\)\" calls __import__\(\)"):
+        surfaces.from_formula("__import__('os')")

@@ -357,6 +357,24 @@ def test_2d_redraw_by_blitting_draws_what_a_full_draw_draws(in_a_kernel):
         assert error.mean() < 6 and error.max() < 32, change
 
 
+def test_race_redraw_by_blitting_draws_what_a_full_draw_draws(in_a_kernel):
+    """Moving the start keeps the figure and blits the runs on it; a change of layout
+    (methods, surface, steps) draws afresh: each time the picture of a full draw."""
+    ex = widgets.race_explorer("hills_and_canyon", ["sgd", "momentum", "rmsprop", "adam"])
+    axes = ex.path_axes
+    for change in ({"start": (1.0, -2.0)}, {"start": (-2.5, 2.5)}, {"methods": ["sgd", "adam"]},
+                   {"start": (0.5, 0.5)}, {"surface": "wobbly"}, {"steps": 40}):
+        ex.update(**change)
+        canvas = ex.fig.canvas
+        blitted = np.asarray(canvas.buffer_rgba()).copy()
+        canvas.draw()
+        np.testing.assert_array_equal(blitted, np.asarray(canvas.buffer_rgba()),
+                                      err_msg=str(change))
+        if change == {"start": (-2.5, 2.5)}:
+            assert ex.path_axes is axes              # the same axes: only the runs redrawn
+    assert ex.path_axes is not axes
+
+
 def test_a_browser_move_records_the_kernels_part_of_the_redraw():
     ex = widgets.explorer_1d("momentum", "rectangles")
     widgets.REDRAW_SECONDS.clear()
@@ -454,3 +472,107 @@ def test_race_explorer_static_one_frame_per_value():
                       "Hills and canyon: 40 steps from (1, 1)"]
     with pytest.raises(ValueError, match="param must be"):
         widgets.race_explorer_static(["wobbly"], param="lr", settings=RACE)
+
+
+# --------------------------------------------------------------------------
+# Your own surface, your own signal (issue 15): a formula typed in a text box
+# --------------------------------------------------------------------------
+
+MINE = "(x**2 + y**2)/3 + 3*sin(x + y)"
+
+
+def test_explorer_2d_draws_your_own_surface_and_shows_a_refusal():
+    ex = widgets.explorer_2d("adam", "wobbly", lr=0.1)
+    before, png = ex.result.copy(), ex.png()
+    ex.formula_control.value = "__import__('os')"      # what the browser sends on Enter
+    assert "calls __import__()" in ex.message.value and "sin, cos, tan" in ex.message.value
+    assert ex.surface.name == "wobbly"
+    np.testing.assert_array_equal(ex.result, before)
+    ex.formula_control.value = MINE
+    assert ex.message.value == ""
+    s = surfaces.from_formula(MINE)
+    assert ex.surface.name == MINE and ex.surface_control.value == MINE
+    assert list(ex.surface_control.options) == list(surfaces.SURFACES) + [MINE]
+    np.testing.assert_array_equal(ex.start, s.start)
+    np.testing.assert_allclose(ex.result, optlib.run(optlib.adam(lr=0.1), s.grad, s.start, 150))
+    assert ex._view.ax.get_title().startswith(f"f = {MINE}\n")
+    assert "a global minimum" in ex.status
+    assert ex.png() != png
+    ex.formula_control.value = "log(x)"                 # a refusal keeps the last picture
+    assert "not finite" in ex.message.value and ex.surface.name == MINE
+    ex.update(surface="ripple")                         # the dropdown goes both ways
+    assert ex.surface.name == "ripple"
+    ex.surface_control.value = MINE
+    assert ex.surface.name == MINE
+    np.testing.assert_allclose(ex.result, optlib.run(optlib.adam(lr=0.1), s.grad, s.start, 150))
+
+
+def test_explorer_2d_update_with_a_bad_formula_raises_and_changes_nothing():
+    ex = widgets.explorer_2d("momentum", "wobbly", lr=0.02)
+    before = ex.line.get_xydata().copy()
+    with pytest.raises(ValueError, match="formula 'x.real' uses attribute access"):
+        ex.update(formula="x.real")
+    assert ex.surface.name == "wobbly" and list(ex.surface_control.options) == list(
+        surfaces.SURFACES)
+    np.testing.assert_array_equal(ex.line.get_xydata(), before)
+    ex.update(formula="x**2 + y**2", lr=0.05)
+    assert ex.surface.nearest_minimum(ex.result[-1], tol=0.05) == 0
+
+
+def test_the_message_sits_under_the_text_box():
+    for ex in (widgets.explorer_1d(), widgets.explorer_2d(), widgets.race_explorer()):
+        column = list(ex.widget.children[0].children)
+        i = column.index(ex.formula_control)
+        assert column[i + 1] is ex.message
+        assert ex.formula_control.description == "your own"
+        assert ex.formula_control.continuous_update is False      # read on Enter
+
+
+def test_explorer_1d_draws_your_own_signal_and_shows_a_refusal():
+    ex = widgets.explorer_1d("momentum", "rectangles", lr=0.25, gamma=0.9)
+    before = ex.result.copy()
+    ex.formula_control.value = "y + 1"
+    assert "the name &#x27;y&#x27;" in ex.message.value and "floor" in ex.message.value
+    np.testing.assert_array_equal(ex.result, before)
+    text = "sin(t/20) + (t % 60 == 0)"
+    ex.formula_control.value = text
+    assert ex.message.value == "" and ex.signal_control.value == f"g = {text}"
+    g = signals.from_formula(text, 300)
+    np.testing.assert_allclose(ex.result, optlib.respond(optlib.momentum(lr=0.25, gamma=0.9), g))
+    np.testing.assert_array_equal(ex._view.signal_line.get_ydata(), g)
+    ex.update(gamma=0.5)                               # sliders keep your own signal
+    np.testing.assert_allclose(ex.result, optlib.respond(optlib.momentum(lr=0.25, gamma=0.5), g))
+    ex.update(signal="spikes")
+    ex.signal_control.value = f"g = {text}"
+    np.testing.assert_allclose(ex.result, optlib.respond(optlib.momentum(lr=0.25, gamma=0.5), g))
+    with pytest.raises(ValueError, match="not finite at step t = 0"):
+        ex.update(formula="log(t)")
+
+
+def test_race_explorer_races_on_your_own_surface():
+    ex = widgets.race_explorer(methods=["sgd", "adam"])
+    ex.formula_control.value = "open('f')"
+    assert "calls open()" in ex.message.value and ex.surface.name == "hills_and_canyon"
+    ex.formula_control.value = MINE
+    assert ex.message.value == "" and ex.surface.name == MINE
+    s = surfaces.from_formula(MINE)
+    np.testing.assert_array_equal(ex.start, s.start)
+    np.testing.assert_allclose(ex.result["adam"],
+                               optlib.run(optlib.adam(lr=0.1), s.grad, s.start, 125))
+    assert ex.status == "sgd: global minimum; adam: global minimum"
+    assert ex.path_axes.get_title() == f"f = {MINE}"
+    with pytest.raises(ValueError, match="does not depend on x or y"):
+        ex.update(formula="1 + 2")
+    assert ex.surface.name == MINE
+    ex.update(surface="wobbly")
+    assert ex.surface.name == "wobbly"
+    ex.update(surface=MINE, start=(1.0, 1.0))
+    np.testing.assert_array_equal(ex.start, [1.0, 1.0])
+
+
+def test_an_explorer_keeps_its_last_formulas():
+    ex = widgets.explorer_1d()
+    for k in range(1, widgets.MAX_OWN + 3):
+        ex.update(formula=f"sin(t/{k})")
+    own = [o for o in ex.signal_control.options if o.startswith("g = ")]
+    assert own == [f"g = sin(t/{k})" for k in range(3, widgets.MAX_OWN + 3)]

@@ -1,0 +1,68 @@
+"""Keep nbval's executions for the book build, so each chapter runs once per test run.
+
+nbval runs every cell of a chapter in a kernel and keeps what the cell sent back
+(``IPyNbCell.test_outputs``: text, images, animations) to compare its text with
+the committed outputs. With ``OPTLIB_EXECUTED_DIR`` set (``make test-main`` sets
+it), a chapter whose every cell passed is written there with those outputs;
+``scripts/book_cache.py`` then puts these notebooks into the book's execution
+cache (jupyter-cache, ``execute_notebooks: cache`` in _config.yml) and the book
+build that follows renders them instead of executing each chapter a second time.
+A chapter with a failed cell is not written: the book build executes it itself.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+
+_DONE: dict[str, dict] = {}
+
+
+def _is_nbval_cell(item) -> bool:
+    return type(item).__name__ == "IPyNbCell" and hasattr(item.parent, "nb")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    out_dir = os.environ.get("OPTLIB_EXECUTED_DIR")
+    if not out_dir or not _is_nbval_cell(item):
+        return
+    report = outcome.get_result()
+    if report.when == "setup" and not report.passed or report.when == "call" and not report.passed:
+        _DONE.setdefault(str(item.parent.path), {})["failed"] = True
+    if report.when != "call":
+        return
+    state = _DONE.setdefault(str(item.parent.path), {})
+    state.setdefault("outputs", {})[item.cell_num] = list(getattr(item, "test_outputs", []) or [])
+    state["seconds"] = state.get("seconds", 0.0) + call.duration
+    _write_if_complete(item.parent, state, Path(out_dir))
+
+
+def _write_if_complete(nb_file, state, out_dir: Path) -> None:
+    import nbformat
+
+    code_cells = [c for c in nb_file.nb.cells if c.cell_type == "code"]
+    outputs = state.get("outputs", {})
+    if state.get("failed") or len(outputs) < len(code_cells):
+        return
+    nb = copy.deepcopy(nbformat.read(str(nb_file.path), as_version=4))
+    k = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = [nbformat.from_dict(dict(o)) for o in outputs[k]]
+        cell.execution_count = k + 1
+        for o in cell.outputs:
+            if o.get("output_type") == "execute_result":
+                o["execution_count"] = k + 1
+        k += 1
+    nbformat.validate(nb)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / nb_file.path.name
+    tmp = target.with_suffix(".tmp")
+    nbformat.write(nb, str(tmp))
+    tmp.replace(target)
+    (out_dir / (nb_file.path.stem + ".seconds")).write_text(f"{state['seconds']:.3f}\n")

@@ -199,7 +199,8 @@ LITE_STAMP := $(VENV)/.installed-lite
 LITE_NB    ?= chapters/02_momentum.ipynb
 LITE_TEST_OUT ?= $(CURDIR)/_build/lite-test
 
-$(LITE_STAMP): $(STAMP) requirements-lite.txt
+# after the live extras: two pip runs in one venv at once (make -j2) would race
+$(LITE_STAMP): $(STAMP) $(LIVE_STAMP) requirements-lite.txt
 	$(BIN)/python -m pip install --quiet -r requirements-lite.txt
 	touch $(LITE_STAMP)
 

@@ -881,6 +881,22 @@ def check_notebook(driver, lab, path, shots: Path | None = None, *, ui="lab", ex
     return finding
 
 
+def _again_if_stale(check, *args, tries=3, before_retry=None):
+    """``check(*args)``, again (up to ``tries`` times) when JupyterLab re-rendered an element
+    the check held (a StaleElementReferenceException: the page, not the book, moved on; a
+    loaded machine makes it likelier). ``before_retry()`` undoes a partial result."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for attempt in range(tries):
+        try:
+            return check(*args)
+        except StaleElementReferenceException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+            if before_retry is not None:
+                before_retry()
+
+
 def _check_open_notebook(nb, finding, t0, *, explorers, players, myst, extra_lr_moves, full):
     nb.open()
     run = nb.run_all()
@@ -904,7 +920,7 @@ def _check_open_notebook(nb, finding, t0, *, explorers, players, myst, extra_lr_
     t = time.monotonic()
     if players:
         for k, i in enumerate(player_cells):
-            finding.players.append(check_player(nb, i, k))
+            finding.players.append(_again_if_stale(check_player, nb, i, k))
     finding.phase_seconds["players"] = time.monotonic() - t
     t = time.monotonic()
     if explorers and explorer_cells:
@@ -916,14 +932,18 @@ def _check_open_notebook(nb, finding, t0, *, explorers, players, myst, extra_lr_
             time.sleep(0.3)
             for i, e in zip(explorer_cells, results):
                 try:
-                    check_explorer_layout(nb, i, e, size)
+                    _again_if_stale(check_explorer_layout, nb, i, e, size)
                 except Exception as error:          # this explorer's problem; go on
                     e["problems"].append(f"at {size[0]}x{size[1]}: {type(error).__name__}: "
                                          f"{str(error).splitlines()[0] if str(error) else ''}")
         set_viewport(nb.d, SIZES[0])
         for i, e in zip(explorer_cells, results):
+            def restart(e=e):
+                for key in ("latencies", "moves", "dropdown_seconds"):
+                    e[key].clear()
             try:
-                check_explorer(nb, i, e, extra_lr_moves, full)
+                _again_if_stale(check_explorer, nb, i, e, extra_lr_moves, full,
+                                before_retry=restart)
             except Exception as error:              # this explorer's problem; go on
                 e["problems"].append(f"{type(error).__name__}: "
                                      f"{str(error).splitlines()[0] if str(error) else ''}")

@@ -48,7 +48,7 @@ def _write_if_complete(nb_file, state, out_dir: Path) -> None:
     outputs = state.get("outputs", {})
     if state.get("failed") or len(outputs) < len(code_cells):
         return
-    nb = copy.deepcopy(nbformat.read(str(nb_file.path), as_version=4))
+    nb = copy.deepcopy(nb_file.nb)              # the notebook nbval read (not read again)
     k = 0
     for cell in nb.cells:
         if cell.cell_type != "code":

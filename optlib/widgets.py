@@ -215,6 +215,23 @@ def _formula_box(placeholder: str, tooltip: str):
                   tooltip=tooltip, continuous_update=False)
 
 
+def _surface_controls(owner, s, steps: int, max_steps: int) -> None:
+    """The controls of an explorer on a surface, set on ``owner``: the surface dropdown, the
+    steps slider, the start sliders, the "your own surface" box and its message line, and
+    the reader's own surfaces by name (the 2D and the race explorers)."""
+    from . import surfaces
+    owner.surface_control = W.Dropdown(options=list(surfaces.SURFACES), value=s.name,
+                                       description="surface")
+    owner.steps_control = W.IntSlider(value=steps, min=1, max=max_steps, description="steps")
+    owner.x_control = W.FloatSlider(description="start x")
+    owner.y_control = W.FloatSlider(description="start y")
+    owner.formula_control = _formula_box("surface in x, y: x**2/3 + 3*sin(x + y)",
+                                         "Your own surface: a formula in x and y on "
+                                         "[-3, 3] x [-3, 3], read when you press Enter")
+    owner.message = _message_box()
+    owner._own = {}                 # your own surfaces by name, for the dropdown
+
+
 def _message_box():
     """Where an explorer shows why a formula was refused (empty otherwise)."""
     return W.HTML(value="", layout=W.Layout(width=f"{CONTROL_WIDTH}px",
@@ -733,18 +750,7 @@ class Explorer2D(_Explorer):
         s = _named_surface(surface)
         steps = _check_steps(steps, self.MAX_STEPS)
         start = _default_start(s) if start is None else _check_start(s, start)
-        from . import surfaces
-        self.surface_control = W.Dropdown(options=list(surfaces.SURFACES), value=s.name,
-                                          description="surface")
-        self.steps_control = W.IntSlider(value=steps, min=1, max=self.MAX_STEPS,
-                                         description="steps")
-        self.x_control = W.FloatSlider(description="start x")
-        self.y_control = W.FloatSlider(description="start y")
-        self.formula_control = _formula_box("surface in x, y: x**2/3 + 3*sin(x + y)",
-                                            "Your own surface: a formula in x and y on "
-                                            "[-3, 3] x [-3, 3], read when you press Enter")
-        self.message = _message_box()
-        self._own = {}                 # your own surfaces by name, for the dropdown
+        _surface_controls(self, s, steps, self.MAX_STEPS)
         self._surface = None
         self._view = None
         self._background = None       # the picture without the trajectory (_render)
@@ -1018,7 +1024,8 @@ def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None
     plotting.contour(s, ax_path, show_start=False, title=s.title, resolution=120,
                      levels=levels[::-(-len(levels) // 24)])     # at most 24 levels
     dynamic = _draw_race_runs(ax_path, ax_loss, s, paths, labels, colors)
-    if _best_loss(s) is not None:
+    f_best = _best_loss(s)
+    if f_best is not None:
         ax_loss.set_yscale("log")
         ax_loss.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
         ax_loss.yaxis.set_minor_formatter(NullFormatter())
@@ -1027,7 +1034,7 @@ def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None
         ax_loss.set_ylabel(r"$f(x_t)$")
     ax_loss.set_xlim(0, steps)
     ax_loss.set_xlabel("step $t$")
-    ax_loss.set_title("Loss above the global minimum" if _best_loss(s) is not None else "Loss")
+    ax_loss.set_title("Loss above the global minimum" if f_best is not None else "Loss")
     dynamic.append(_race_legend(ax_loss))
     if title:
         fig.suptitle(title)
@@ -1083,25 +1090,14 @@ class RaceExplorer:
 
     def __init__(self, surface="hills_and_canyon", methods=None, start=None, steps: int = 125,
                  settings=None, figsize=(10.0, 4.2)):
-        from . import surfaces
         self.settings, methods = _race_settings(settings, methods)
         s = _named_surface(surface)
         steps = _check_steps(steps, self.MAX_STEPS)
         start = _default_start(s) if start is None else _check_start(s, start)
-        self.surface_control = W.Dropdown(options=list(surfaces.SURFACES), value=s.name,
-                                          description="surface")
+        _surface_controls(self, s, steps, self.MAX_STEPS)
         self.methods_control = W.SelectMultiple(options=list(self.settings), value=methods,
                                                 rows=min(len(self.settings), 11),
                                                 description="methods")
-        self.steps_control = W.IntSlider(value=steps, min=1, max=self.MAX_STEPS,
-                                         description="steps")
-        self.x_control = W.FloatSlider(description="start x")
-        self.y_control = W.FloatSlider(description="start y")
-        self.formula_control = _formula_box("surface in x, y: x**2/3 + 3*sin(x + y)",
-                                            "Your own surface: a formula in x and y on "
-                                            "[-3, 3] x [-3, 3], read when you press Enter")
-        self.message = _message_box()
-        self._own = {}                 # your own surfaces by name, for the dropdown
         self._window_of = None
         self._set_window(s, start)
         self.controls = {"surface": self.surface_control, "your own": self.formula_control,

@@ -373,21 +373,32 @@ def trajectories(surface, paths: dict, ax=None, *, colors=None, legend: bool = T
     return ax
 
 
-def _draw_paths(ax, surface, paths: dict, colors: dict) -> list:
-    """The lines and markers of :func:`trajectories` for checked ``paths``; returns the artists
-    (the race explorer removes them to draw the next paths on the same contour)."""
-    artists = []
+def _path_specs(surface, paths: dict, colors: dict) -> list:
+    """What :func:`_draw_paths` draws, as ``(x, y, fmt, style)`` per artist, in its order."""
+    specs = []
     for label, p in paths.items():
         c = colors[label]
         drawn, k, left = drawable(p, surface)
-        artists += ax.plot(drawn[:, 0], drawn[:, 1], color=c, lw=1.8, zorder=3,
-                           label=_path_label(label, k, left))
-        artists += ax.plot(*p[0], "o", ms=6, mfc="white", mec=c, mew=1.5, zorder=4)
+        specs.append((drawn[:, 0], drawn[:, 1], "-",
+                      dict(color=c, lw=1.8, zorder=3, label=_path_label(label, k, left))))
+        specs.append(([p[0, 0]], [p[0, 1]], "o", dict(ms=6, mfc="white", mec=c, mew=1.5, zorder=4)))
         if k is None:
-            artists += ax.plot(*p[-1], "o", ms=6, color=c, mec="white", mew=0.8, zorder=4)
+            specs.append(([p[-1, 0]], [p[-1, 1]], "o",
+                          dict(ms=6, color=c, mec="white", mew=0.8, zorder=4)))
         elif len(drawn):
-            artists += ax.plot(*drawn[-1], "x", ms=10, mew=2.5, color=c, zorder=6)
-    return artists
+            specs.append(([drawn[-1, 0]], [drawn[-1, 1]], "x",
+                          dict(ms=10, mew=2.5, color=c, zorder=6)))
+    return specs
+
+
+def _draw_specs(ax, specs) -> list:
+    return [line for x, y, fmt, style in specs for line in ax.plot(x, y, fmt, **style)]
+
+
+def _draw_paths(ax, surface, paths: dict, colors: dict) -> list:
+    """The lines and markers of :func:`trajectories` for checked ``paths``; returns the artists
+    (the race explorer moves them, or removes them, to show the next paths on the same contour)."""
+    return _draw_specs(ax, _path_specs(surface, paths, colors))
 
 
 def _outside_legend(ax, **kw):

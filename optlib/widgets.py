@@ -1023,7 +1023,10 @@ def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None
     levels = plotting.contour_levels(s)
     plotting.contour(s, ax_path, show_start=False, title=s.title, resolution=120,
                      levels=levels[::-(-len(levels) // 24)])     # at most 24 levels
-    dynamic = _draw_race_runs(ax_path, ax_loss, s, paths, labels, colors)
+    on_path, on_loss = _race_run_specs(s, paths, labels, colors)
+    with plotting.style():
+        dynamic = (plotting._draw_specs(ax_path, on_path)
+                   + plotting._draw_specs(ax_loss, on_loss))
     f_best = _best_loss(s)
     if f_best is not None:
         ax_loss.set_yscale("log")
@@ -1038,7 +1041,8 @@ def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None
     dynamic.append(_race_legend(ax_loss))
     if title:
         fig.suptitle(title)
-    ax_path._optlib_race_runs = dynamic     # what the next redraw of the explorer replaces
+    ax_path._optlib_race_runs = dynamic     # what the next redraw of the explorer moves
+    ax_path._optlib_race_specs = on_path + on_loss
     return ax_path, ax_loss
 
 
@@ -1051,26 +1055,39 @@ def _race_legend(ax_loss):
                           fontsize=8)
 
 
+def _race_run_specs(s, paths, labels, colors) -> tuple[list, list]:
+    """The artists of a race's runs as ``(x, y, fmt, style)``: (path panel, loss panel)."""
+    on_path = plotting._path_specs(
+        s, {labels[m]: plotting._check_path(labels[m], p) for m, p in paths.items()}, colors)
+    on_loss = []
+    f_best, floor = _best_loss(s), 1e-12
+    for m, p in paths.items():
+        k = plotting.divergence_step(p, s)
+        with np.errstate(all="ignore"):
+            loss = s.f(p[:len(p) if k is None else k])
+        y = loss - f_best if f_best is not None else loss
+        if f_best is not None:
+            y = np.maximum(y, floor)
+        c = plotting.color_of(m)
+        on_loss.append((np.arange(len(y)), y, "-",
+                        dict(color=c, label=plotting._path_label(labels[m], k, False))))
+        if k is not None and len(y):
+            on_loss.append(([len(y) - 1], [y[-1]], "x", dict(ms=9, mew=2.2, color=c)))
+    return on_path, on_loss
+
+
 def _draw_race_runs(ax_path, ax_loss, s, paths, labels, colors) -> list:
     """The paths on the contour and the loss curves of a race; returns their artists."""
+    on_path, on_loss = _race_run_specs(s, paths, labels, colors)
     with plotting.style():
-        artists = plotting._draw_paths(
-            ax_path, s, {labels[m]: plotting._check_path(labels[m], p) for m, p in paths.items()},
-            colors)
-        f_best, floor = _best_loss(s), 1e-12
-        for m, p in paths.items():
-            k = plotting.divergence_step(p, s)
-            with np.errstate(all="ignore"):
-                loss = s.f(p[:len(p) if k is None else k])
-            y = loss - f_best if f_best is not None else loss
-            if f_best is not None:
-                y = np.maximum(y, floor)
-            artists += ax_loss.plot(np.arange(len(y)), y, color=plotting.color_of(m),
-                                    label=plotting._path_label(labels[m], k, False))
-            if k is not None and len(y):
-                artists += ax_loss.plot(len(y) - 1, y[-1], "x", ms=9, mew=2.2,
-                                        color=plotting.color_of(m))
-    return artists
+        return plotting._draw_specs(ax_path, on_path) + plotting._draw_specs(ax_loss, on_loss)
+
+
+def _same_look(old: list, new: list) -> bool:
+    """Whether two spec lists draw the same artists but for their data and labels."""
+    strip = lambda style: {k: v for k, v in style.items() if k != "label"}  # noqa: E731
+    return len(old) == len(new) and all(
+        a[2] == b[2] and strip(a[3]) == strip(b[3]) for a, b in zip(old, new))
 
 
 class RaceExplorer:
@@ -1224,14 +1241,30 @@ class RaceExplorer:
         # figure costs most of a redraw in tick labels). Otherwise draw the race afresh.
         layout = (s.name, id(s), tuple(self.methods), self.steps)
         if getattr(self, "_layout", None) == layout and hasattr(self, "path_axes"):
-            for artist in self.path_axes._optlib_race_runs:
-                artist.remove()
             labels = {m: _race_label(m, self.settings[m]) for m in self.result}
             colors = {labels[m]: plotting.color_of(m) for m in self.result}
-            runs = _draw_race_runs(self.path_axes, self.loss_axes, s, self.result, labels, colors)
-            with plotting.style():
-                runs.append(_race_legend(self.loss_axes))
+            specs = sum(_race_run_specs(s, self.result, labels, colors), [])
+            old_specs = getattr(self.path_axes, "_optlib_race_specs", None)
+            runs = self.path_axes._optlib_race_runs
+            if old_specs is not None and _same_look(old_specs, specs):
+                # the same artists with new data (a new line costs 100 times a set_data)
+                for line, (x, y, _, style) in zip(runs, specs):
+                    line.set_data(x, y)
+                    if "label" in style:
+                        line.set_label(style["label"])
+                if [a[3].get("label") for a in old_specs] != [a[3].get("label") for a in specs]:
+                    runs[-1].remove()                   # a run's label changed: a new legend
+                    with plotting.style():
+                        runs[-1] = _race_legend(self.loss_axes)
+            else:
+                for artist in runs:
+                    artist.remove()
+                runs = _draw_race_runs(self.path_axes, self.loss_axes, s, self.result, labels,
+                                       colors)
+                with plotting.style():
+                    runs.append(_race_legend(self.loss_axes))
             self.path_axes._optlib_race_runs = runs
+            self.path_axes._optlib_race_specs = specs
             return
         self.fig.clear()
         with plotting.style():

@@ -167,13 +167,15 @@ def hide_solutions(nb):
     return nb
 
 
-def build_student_book(root: Path = ROOT, out: Path | None = None, execute: bool = True) -> Path:
+def build_student_book(root: Path = ROOT, out: Path | None = None, execute: bool = True,
+                       config=None) -> Path:
     """Build the site with every solution removed into ``out`` (default ``_build/student``);
     return its html folder.
 
     ``execute=False`` renders the committed text outputs without running the
     chapters (no figures): the tests use it to check, in a minute, that no
-    solution reaches a page.
+    solution reaches a page. ``config``, a function of ``_config.yml``'s text,
+    edits the copy the build reads (the tests give it a sample repository).
     """
     out = Path(out or root / "_build" / "student").resolve()
     src = out.parent / (out.name + "_src")
@@ -182,10 +184,12 @@ def build_student_book(root: Path = ROOT, out: Path | None = None, execute: bool
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(root / name, src)
     if not execute:
-        config = (src / "_config.yml").read_text()
-        assert "execute_notebooks: cache" in config
-        (src / "_config.yml").write_text(config.replace("execute_notebooks: cache",
-                                                        "execute_notebooks: \"off\""))
+        text = (src / "_config.yml").read_text()
+        assert "execute_notebooks: cache" in text
+        (src / "_config.yml").write_text(text.replace("execute_notebooks: cache",
+                                                      "execute_notebooks: \"off\""))
+    if config is not None:
+        (src / "_config.yml").write_text(config((src / "_config.yml").read_text()))
     for folder in ("_ext", "optlib", "chapters"):
         shutil.copytree(root / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for path in glob.glob(str(src / "chapters" / "*.ipynb")):

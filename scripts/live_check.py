@@ -508,7 +508,11 @@ window.optlibLive = (function () {
       return { release: t.release, loaded: t.loaded };
     },
     stopTimer() { if (window.__timer && window.__timer.stop) window.__timer.stop(); },
+    // the k-th player of cell i, looked up afresh (JupyterLab may re-render a cell's
+    // output while it scrolls: a node held from an earlier call can be gone)
+    playerIn(i, k) { return cells()[i].node.querySelectorAll('.optlib-player')[k || 0] || null; },
     player(root) {
+      if (!root) return { ok: false, why: 'no player' };
       const img = root.querySelector('img');
       if (!img) return { ok: false, why: 'no image' };
       const b = img.getBoundingClientRect();
@@ -779,23 +783,26 @@ def _readout(slider):
 
 
 def check_player(nb, cell_index, k):
-    """The first frame must be loaded and given space; the step button must change it."""
-    from selenium.webdriver.common.by import By
+    """The first frame must be loaded and given space; the step button must change it.
+
+    Every look at the player finds it again from its cell (optlibLive.playerIn): under
+    load JupyterLab re-renders a cell's output as the page scrolls, and an element held
+    from one call to the next went stale (two CI runs).
+    """
+    from selenium.common.exceptions import StaleElementReferenceException
 
     result = {"index": k, "cell": cell_index, "problems": [], "shots": []}
     nb.scroll_to(cell_index)
-    node = nb.cell(cell_index)
-    players = node.find_elements(By.CSS_SELECTOR, ".optlib-player")
-    if not players:
+    here = "optlibLive.playerIn(arguments[0])"
+    if not nb.js(f"return !!{here}", cell_index):
         result["problems"].append("no player in the page")
         return result
-    root = players[0]
-    nb.js("arguments[0].scrollIntoView({block: 'center'})", root)
+    nb.js(f"{here}.scrollIntoView({{block: 'center'}})", cell_index)
     try:
         state = nb.wait(lambda: (lambda s: s if s.get("loaded") else None)(
-            nb.js("return optlibLive.player(arguments[0])", root)), 10, "frame")
+            nb.js(f"return optlibLive.player({here})", cell_index)), 10, "frame")
     except TimeoutError:
-        state = nb.js("return optlibLive.player(arguments[0])", root)
+        state = nb.js(f"return optlibLive.player({here})", cell_index)
     result["state"] = state
     if not state.get("loaded"):
         result["problems"].append(f"blank: no frame loaded ({state})")
@@ -804,14 +811,24 @@ def check_player(nb, cell_index, k):
     shot = nb.shot(f"player{k}")
     if shot:
         result["shots"].append(shot)
-    buttons = root.find_elements(By.CSS_SELECTOR, "button[data-action='next']")
-    if not buttons:
-        result["problems"].append("no next-frame button")
-        return result
-    before = nb.js("return arguments[0].querySelector('img').src", root)
-    buttons[0].click()
+    frame = (f"const p = {here}, img = p && p.querySelector('img');"
+             " return img ? img.src : null;")
+    before = nb.js(frame, cell_index)
+    for attempt in range(3):           # the button found and clicked at once, as a reader does
+        try:
+            button = nb.js(f"return {here} && {here}.querySelector(\"button[data-action='next']\")",
+                           cell_index)
+            if button is None:
+                result["problems"].append("no next-frame button")
+                return result
+            button.click()
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
+            time.sleep(0.3)
     time.sleep(0.1)
-    after = nb.js("return arguments[0].querySelector('img').src", root)
+    after = nb.js(frame, cell_index)
     if before == after:
         result["problems"].append("the next-frame button did not change the frame")
     return result

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import assignments  # noqa: E402
 import launch_cells  # noqa: E402
+import text_kernel  # noqa: E402
 
 CHAPTERS = assignments.chapters_with_exercises()
 # nbgrader's own gradebook code trips a SQLAlchemy autoflush warning; it is not ours to fix
@@ -145,8 +146,10 @@ def test_nbgrader_s_handout_shows_no_solution_and_locks_the_checks(path, course,
 
 
 @pytest.mark.parametrize("path", AUTOGRADED, ids=[p.stem for p in AUTOGRADED])
-def test_nbgrader_scores_a_blank_handout_zero_and_a_solved_one_full(path, tmp_path):
+def test_nbgrader_scores_a_blank_handout_zero_and_a_solved_one_full(path, tmp_path, monkeypatch):
     name = path.stem
+    # the graders' kernels draw no figure (scores do not depend on them): half the time
+    monkeypatch.setenv("IPYTHONDIR", str(text_kernel.write(tmp_path / "ipython")))
     book, handout_path, checks = handout_of(path, tmp_path)
 
     # a solved handout: the book's solution code back in the stubs
@@ -195,65 +198,6 @@ def test_strip_book_solutions_puts_answer_cells_where_written_solutions_were():
     assert texts[2] == "Text after." and "Derive" in texts[0] and "Write" in texts[3]
     answer = grading(out.cells[1])
     assert answer["grade"] and answer["solution"] and answer["points"] > 0
-
-
-# --------------------------------------------------------------------------
-# The student edition of the website (make student-book)
-# --------------------------------------------------------------------------
-
-OPTLIB_SOURCE = " ".join(" ".join(p.read_text().split()) for p in (ROOT / "optlib").glob("*.py"))
-PLAIN = re.compile(r"^[A-Za-z0-9 ,.;:'()\-]+$")
-
-
-def page_text(html: str) -> str:
-    """The words of a page: tags dropped, entities decoded, whitespace collapsed."""
-    import html as html_lib
-    text = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", " ", html, flags=re.S)
-    text = re.sub(r"</?(p|div|li|ol|ul|pre|br|h[1-6]|td|th|tr|table|section|dt|dd)\b[^>]*>", " ",
-                  text)
-    text = html_lib.unescape(re.sub(r"<[^>]+>", "", text))
-    # undo Sphinx's smart quotes and dashes, so lines of the notebook match
-    text = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"',
-                                         "\u201d": '"', "\u2013": "--", "\u2014": "---"}))
-    return " ".join(text.split())
-
-
-def words(line: str) -> str:
-    """A line as a page shows it: list markers (rendered as bullets or numbers) dropped."""
-    return " ".join(re.sub(r"^\s*(\d+\.|[-*+])\s+", "", line).split())
-
-
-def findable(lines):
-    """Lines a page shows word for word: plain prose (no maths, markup or code spans) or code."""
-    return [w for w in map(words, lines) if len(w) >= 30]
-
-
-def test_student_book_shows_every_exercise_and_no_solution(tmp_path):
-    html_dir = assignments.build_student_book(out=tmp_path / "student", execute=False)
-    for path in CHAPTERS:
-        book = nbformat.read(path, as_version=4)
-        text = page_text((html_dir / "chapters" / f"{path.stem}.html").read_text())
-        # what must be there, found by the same extraction (so a miss below means absent)
-        shown = [line for c in book.cells if c.cell_type == "markdown"
-                 for stmt in re.findall(r"```\{exercise\}[^\n]*\n:label: \S+\n(.*?)```",
-                                        source(c), re.S)
-                 for line in stmt.splitlines() if PLAIN.match(line.strip())]
-        checks = [line for c in book.cells if grading(c).get("grade") and c.cell_type == "code"
-                  for line in HIDDEN.sub("", source(c)).splitlines()]
-        for line in findable(shown)[:5] + findable(checks)[:5]:
-            assert line in text, f"{path.stem}: the student page lacks {line!r}"
-        assert findable(shown) and findable(checks)
-        # what must not: written solutions in prose, solution code, hidden tests
-        student = assignments.hide_solutions(book)
-        visible = " ".join(words(line) for c in student.cells
-                           if "remove-cell" not in c.metadata.get("tags", [])
-                           for line in source(c).splitlines())
-        hidden = [line for piece in solution_texts(book) for line in piece.splitlines()
-                  if PLAIN.match(line.strip()) or line.startswith(" ")]
-        for line in findable(line for line in hidden if not line.strip().startswith("#")):
-            if line in OPTLIB_SOURCE or line in visible:
-                continue        # also in optlib's source, which chapters show, or in the handout
-            assert line not in text, f"{path.stem}: the student page shows a solution: {line!r}"
 
 
 def test_the_guide_s_reading_times_are_computed_from_the_chapters():

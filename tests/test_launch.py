@@ -1,16 +1,17 @@
-"""Launch buttons and the Colab set-up cell, both made from _config.yml's ``repository``.
+"""Launch buttons, the student edition and the Colab set-up cell.
 
-The book is built once with a sample address set the way that most often goes
-wrong (the book in a subfolder, a branch that is not ``main``, a trailing slash
-in the service addresses), without executing the chapters, and the Binder,
-Colab and JupyterHub links of every chapter page are checked part by part.
+The student edition (every solution removed, ``make student-book``) is built
+once, without executing the chapters, with a sample repository address set the
+way that most often goes wrong (the book in a subfolder, a branch that is not
+``main``, a trailing slash in the service addresses): the Binder, Colab and
+JupyterHub links of every chapter page are checked part by part, and every
+exercise is on its page with no solution. The launch buttons and the Colab
+cell are both made from _config.yml's ``repository``.
 """
 from __future__ import annotations
 
 import html
 import re
-import shutil
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -21,7 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+import assignments  # noqa: E402
 import launch_cells  # noqa: E402
+from test_assignments import HIDDEN, grading, solution_texts, source  # noqa: E402
 
 SAMPLE = {"url": "https://github.com/example-org/nn-optimizers", "branch": "course-2027",
           "path_to_book": "docs/book"}
@@ -43,18 +46,10 @@ def sample_config(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def sample_site(tmp_path_factory):
-    src = tmp_path_factory.mktemp("launch") / "book"
-    src.mkdir()
-    for name in ("_toc.yml", "references.bib"):
-        shutil.copy(ROOT / name, src)
-    (src / "_config.yml").write_text(sample_config((ROOT / "_config.yml").read_text()))
-    for folder in ("_ext", "optlib", "chapters"):
-        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    exe = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(exe), "build", str(src), "--warningiserror", "--nitpick",
-                           "--keep-going"], capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return src / "_build" / "html"
+    """The student edition (scripts/assignments.py), as a course publishes it, with the
+    sample repository: one build for the launch links and the hidden solutions."""
+    out = tmp_path_factory.mktemp("launch") / "student"
+    return assignments.build_student_book(out=out, execute=False, config=sample_config)
 
 
 def links(page_html: str) -> list[str]:
@@ -102,6 +97,65 @@ def test_an_unpublished_book_gets_no_launch_buttons_rather_than_a_failed_build()
                                                            "launch_buttons": dict(services)})
         book_assets.launch_buttons_need_a_repository(None, config)
         assert config.html_theme_options["launch_buttons"] == kept
+
+
+# --------------------------------------------------------------------------
+# The student edition of the website (make student-book), same build
+# --------------------------------------------------------------------------
+
+OPTLIB_SOURCE = " ".join(" ".join(p.read_text().split()) for p in (ROOT / "optlib").glob("*.py"))
+PLAIN = re.compile(r"^[A-Za-z0-9 ,.;:'()\-]+$")
+
+
+def page_text(html: str) -> str:
+    """The words of a page: tags dropped, entities decoded, whitespace collapsed."""
+    import html as html_lib
+    text = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", " ", html, flags=re.S)
+    text = re.sub(r"</?(p|div|li|ol|ul|pre|br|h[1-6]|td|th|tr|table|section|dt|dd)\b[^>]*>", " ",
+                  text)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", text))
+    # undo Sphinx's smart quotes and dashes, so lines of the notebook match
+    text = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"',
+                                         "\u201d": '"', "\u2013": "--", "\u2014": "---"}))
+    return " ".join(text.split())
+
+
+def words(line: str) -> str:
+    """A line as a page shows it: list markers (rendered as bullets or numbers) dropped."""
+    return " ".join(re.sub(r"^\s*(\d+\.|[-*+])\s+", "", line).split())
+
+
+def findable(lines):
+    """Lines a page shows word for word: plain prose (no maths, markup or code spans) or code."""
+    return [w for w in map(words, lines) if len(w) >= 30]
+
+
+def test_student_book_shows_every_exercise_and_no_solution(sample_site):
+    html_dir = sample_site
+    for path in assignments.chapters_with_exercises():
+        book = nbformat.read(path, as_version=4)
+        text = page_text((html_dir / "chapters" / f"{path.stem}.html").read_text())
+        # what must be there, found by the same extraction (so a miss below means absent)
+        shown = [line for c in book.cells if c.cell_type == "markdown"
+                 for stmt in re.findall(r"```\{exercise\}[^\n]*\n:label: \S+\n(.*?)```",
+                                        source(c), re.S)
+                 for line in stmt.splitlines() if PLAIN.match(line.strip())]
+        checks = [line for c in book.cells if grading(c).get("grade") and c.cell_type == "code"
+                  for line in HIDDEN.sub("", source(c)).splitlines()]
+        for line in findable(shown)[:5] + findable(checks)[:5]:
+            assert line in text, f"{path.stem}: the student page lacks {line!r}"
+        assert findable(shown) and findable(checks)
+        # what must not: written solutions in prose, solution code, hidden tests
+        student = assignments.hide_solutions(book)
+        visible = " ".join(words(line) for c in student.cells
+                           if "remove-cell" not in c.metadata.get("tags", [])
+                           for line in source(c).splitlines())
+        hidden = [line for piece in solution_texts(book) for line in piece.splitlines()
+                  if PLAIN.match(line.strip()) or line.startswith(" ")]
+        for line in findable(line for line in hidden if not line.strip().startswith("#")):
+            if line in OPTLIB_SOURCE or line in visible:
+                continue        # also in optlib's source, which chapters show, or in the handout
+            assert line not in text, f"{path.stem}: the student page shows a solution: {line!r}"
 
 
 # --------------------------------------------------------------------------

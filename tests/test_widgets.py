@@ -364,7 +364,10 @@ def test_race_redraw_by_blitting_draws_what_a_full_draw_draws(in_a_kernel):
     axes = ex.path_axes
     for change in ({"start": (1.0, -2.0)}, {"start": (-2.5, 2.5)}, {"methods": ["sgd", "adam"]},
                    {"start": (0.5, 0.5)}, {"surface": "wobbly"}, {"steps": 40}):
+        lines = list(ex.path_axes._optlib_race_runs)
         ex.update(**change)
+        if change == {"start": (0.5, 0.5)}:          # the same artists, moved (set_data)
+            assert ex.path_axes._optlib_race_runs[:-1] == lines[:-1]
         canvas = ex.fig.canvas
         blitted = np.asarray(canvas.buffer_rgba()).copy()
         canvas.draw()

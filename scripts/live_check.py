@@ -794,7 +794,9 @@ def check_player(nb, cell_index, k):
     result = {"index": k, "cell": cell_index, "problems": [], "shots": []}
     nb.scroll_to(cell_index)
     here = "optlibLive.playerIn(arguments[0])"
-    if not nb.js(f"return !!{here}", cell_index):
+    try:                                # a cell scrolled into view renders its output soon after
+        nb.wait(lambda: nb.js(f"return !!{here}", cell_index), 15, "player")
+    except TimeoutError:
         result["problems"].append("no player in the page")
         return result
     nb.js(f"{here}.scrollIntoView({{block: 'center'}})", cell_index)

@@ -377,3 +377,24 @@ def test_from_formula_gives_a_surface_like_the_books():
 def test_from_formula_refuses_python():
     with pytest.raises(ValueError, match=r"formula \"__import__\('os'\)\" calls __import__\(\)"):
         surfaces.from_formula("__import__('os')")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_one_point_gets_bit_for_bit_what_a_batch_of_points_gets(name):
+    """A single point is computed on numpy scalars (ten times faster than on a one-element
+    array: a run takes one gradient per step); the values must be those of the batch, to
+    the last bit, or run() and run_many() would part ways on a chaotic surface."""
+    s = surfaces.get(name)
+    rng = np.random.default_rng(3)
+    (x0, x1), (y0, y1) = s.window
+    pts = np.concatenate([np.column_stack([rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)]),
+                          rng.normal(0.0, 30.0, (100, 2)),
+                          [[0.0, 0.0], [1e200, -1e200], [np.inf, 0.0], [np.nan, 1.0]]])
+    with np.errstate(all="ignore"):
+        grads, values = s.grad(pts), s.f(pts)
+        for p, g, v in zip(pts, grads, values):
+            one_g, one_v = s.grad(p), s.f(p)
+            assert one_g.shape == (2,) and one_g.dtype == np.float64
+            assert isinstance(one_v, np.float64)
+            np.testing.assert_array_equal(one_g, g, err_msg=f"grad at {p}")
+            np.testing.assert_array_equal(one_v, v, err_msg=f"f at {p}")

@@ -340,6 +340,22 @@ def test_y_label_stays_readable_when_a_move_widens_the_tick_labels():
     assert _ylabel_clearance(ex) > 0
 
 
+def test_1d_redraw_by_blitting_draws_what_a_full_draw_draws(in_a_kernel):
+    """The y axis follows the update, a diverged run shows its status, a new method its
+    colour (a new legend), a wide tick label a new layout: each redraw blits the x axis
+    kept from the last full draw, and must give the picture of a full draw."""
+    ex = widgets.explorer_1d("momentum", "rectangles", lr=0.1)
+    for change in ({"gamma": 0.5}, {"gamma": 0.99}, {"lr": 0.5}, {"method": "adam"},
+                   {"signal": "noisy_sin"}, {"method": "sgd", "lr": 2.5}, {"lr": 0.01},
+                   {"formula": "sin(t/20) + (t % 60 == 0)"}):
+        ex.update(**change)
+        canvas = ex.fig.canvas
+        blitted = np.asarray(canvas.buffer_rgba()).copy()
+        canvas.draw()
+        np.testing.assert_array_equal(blitted, np.asarray(canvas.buffer_rgba()),
+                                      err_msg=str(change))
+
+
 def test_2d_redraw_by_blitting_draws_what_a_full_draw_draws(in_a_kernel):
     ex = widgets.explorer_2d("momentum", "wobbly", lr=0.02)
     for change in ({"gamma": 0.5}, {"method": "adam", "lr": 0.3}, {"surface": "ripple"},

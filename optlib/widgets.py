@@ -293,6 +293,23 @@ def _canvas_png(canvas) -> bytes:
     image.save(out, format="png", compress_level=1)
     return out.getvalue()
 
+def _blit(explorer, moving, fresh: bool) -> None:
+    """Draw ``moving`` (artists in a full draw's order) over the explorer's kept picture
+    of everything else; ``fresh``: draw that picture first and keep it."""
+    canvas = explorer.fig.canvas
+    if fresh:
+        for artist in moving:
+            artist.set_animated(True)                # left out of the full draw ...
+        canvas.draw()
+        explorer._background = canvas.copy_from_bbox(explorer.fig.bbox)
+        for artist in moving:
+            artist.set_animated(False)               # ... so fig.savefig still draws them
+    else:
+        canvas.restore_region(explorer._background)
+    for artist in moving:
+        explorer.fig.draw_artist(artist)
+
+
 class _ResponseView:
     """The gradient signal in grey and the update as a line, on one Axes."""
 
@@ -737,7 +754,7 @@ class Explorer1D(_Explorer):
         layout and kept; a redraw restores them and draws the y axis (its limits follow
         the update) and everything a full draw puts above it, in a full draw's order
         (by zorder, then as the axes hold them): the same picture, in less time."""
-        canvas, ax = self.fig.canvas, self._view.ax
+        ax = self._view.ax
         key = (id(ax), ax.get_xlim(), tuple(ax.get_position().bounds),
                tuple(self.fig.get_size_inches()), self.fig.dpi)
         lowest = ax.yaxis.get_zorder()
@@ -745,19 +762,10 @@ class Explorer1D(_Explorer):
         moving = [a for a in seen if a is not ax.patch and a.get_visible()
                   and (a is ax.yaxis or a.get_zorder() > lowest)]
         moving.sort(key=lambda a: a.get_zorder())       # stable: ties keep the axes' order
-        if getattr(self, "_background_key", None) != key:
-            for artist in moving:
-                artist.set_animated(True)                # left out of the full draw ...
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            self._background_key = (id(ax), ax.get_xlim(), tuple(ax.get_position().bounds),
-                                    tuple(self.fig.get_size_inches()), self.fig.dpi)
-            for artist in moving:
-                artist.set_animated(False)               # ... so fig.savefig still draws them
-        else:
-            canvas.restore_region(self._background)
-        for artist in moving:
-            self.fig.draw_artist(artist)
+        fresh = getattr(self, "_background_key", None) != key
+        _blit(self, moving, fresh)
+        if fresh:
+            self._background_key = key
 
 
 class Explorer2D(_Explorer):
@@ -847,18 +855,7 @@ class Explorer2D(_Explorer):
         """Blit: the picture without the trajectory is drawn once per surface and
         kept; a redraw restores it and draws only what moved (the path, its
         markers, the status and the title), about a third of a full draw."""
-        canvas = self.fig.canvas
-        if self._background is None:
-            for artist in self._view.dynamic:
-                artist.set_animated(True)            # left out of the full draw ...
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            for artist in self._view.dynamic:
-                artist.set_animated(False)           # ... so fig.savefig still draws them
-        else:
-            canvas.restore_region(self._background)
-        for artist in self._view.dynamic:
-            self.fig.draw_artist(artist)
+        _blit(self, self._view.dynamic, self._background is None)
 
     def _redraw(self):
         if self._view is None or self._surface != self.surface_control.value:
@@ -1314,7 +1311,6 @@ class RaceExplorer:
         layout and kept; a redraw restores it and draws the paths, the loss curves, the
         legend, and what a full draw puts over them (the minima's markers) on it, in the
         order a full draw uses (by zorder, then as the axes hold them): the same picture."""
-        canvas = self.fig.canvas
         runs = set(self.path_axes._optlib_race_runs)
         moving = []
         for ax in (self.path_axes, self.loss_axes):
@@ -1324,17 +1320,7 @@ class RaceExplorer:
                                                and (a in ax._children
                                                     or a in ax.spines.values()))),
                              key=lambda a: a.get_zorder())
-        if getattr(self, "_background", None) is None:
-            for artist in moving:
-                artist.set_animated(True)            # left out of the full draw ...
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            for artist in moving:
-                artist.set_animated(False)           # ... so fig.savefig still draws them
-        else:
-            canvas.restore_region(self._background)
-        for artist in moving:
-            self.fig.draw_artist(artist)
+        _blit(self, moving, getattr(self, "_background", None) is None)
 
     @property
     def status(self) -> str:

@@ -293,6 +293,7 @@ def _canvas_png(canvas) -> bytes:
     image.save(out, format="png", compress_level=1)
     return out.getvalue()
 
+
 def _blit(explorer, moving, fresh: bool) -> None:
     """Draw ``moving`` (artists in a full draw's order) over the explorer's kept picture
     of everything else; ``fresh``: draw that picture first and keep it."""
@@ -758,8 +759,7 @@ class Explorer1D(_Explorer):
         key = (id(ax), ax.get_xlim(), tuple(ax.get_position().bounds),
                tuple(self.fig.get_size_inches()), self.fig.dpi)
         lowest = ax.yaxis.get_zorder()
-        seen = ax.get_children()
-        moving = [a for a in seen if a is not ax.patch and a.get_visible()
+        moving = [a for a in ax.get_children() if a is not ax.patch and a.get_visible()
                   and (a is ax.yaxis or a.get_zorder() > lowest)]
         moving.sort(key=lambda a: a.get_zorder())       # stable: ties keep the axes' order
         fresh = getattr(self, "_background_key", None) != key
@@ -1048,9 +1048,7 @@ def _draw_race(fig, surface, paths: dict, settings: dict, steps: int, title=None
     plotting.contour(s, ax_path, show_start=False, title=s.title, resolution=120,
                      levels=levels[::-(-len(levels) // 24)])     # at most 24 levels
     on_path, on_loss = _race_run_specs(s, paths, labels, colors)
-    with plotting.style():
-        dynamic = (plotting._draw_specs(ax_path, on_path)
-                   + plotting._draw_specs(ax_loss, on_loss))
+    dynamic = _draw_race_runs(ax_path, ax_loss, on_path, on_loss)
     f_best = _best_loss(s)
     if f_best is not None:
         ax_loss.set_yscale("log")
@@ -1100,9 +1098,9 @@ def _race_run_specs(s, paths, labels, colors) -> tuple[list, list]:
     return on_path, on_loss
 
 
-def _draw_race_runs(ax_path, ax_loss, s, paths, labels, colors) -> list:
-    """The paths on the contour and the loss curves of a race; returns their artists."""
-    on_path, on_loss = _race_run_specs(s, paths, labels, colors)
+def _draw_race_runs(ax_path, ax_loss, on_path, on_loss) -> list:
+    """The paths on the contour and the loss curves of a race (:func:`_race_run_specs`);
+    returns their artists."""
     with plotting.style():
         return plotting._draw_specs(ax_path, on_path) + plotting._draw_specs(ax_loss, on_loss)
 
@@ -1267,7 +1265,8 @@ class RaceExplorer:
         if getattr(self, "_layout", None) == layout and hasattr(self, "path_axes"):
             labels = {m: _race_label(m, self.settings[m]) for m in self.result}
             colors = {labels[m]: plotting.color_of(m) for m in self.result}
-            specs = sum(_race_run_specs(s, self.result, labels, colors), [])
+            on_path, on_loss = _race_run_specs(s, self.result, labels, colors)
+            specs = on_path + on_loss
             old_specs = getattr(self.path_axes, "_optlib_race_specs", None)
             runs = self.path_axes._optlib_race_runs
             if old_specs is not None and _same_look(old_specs, specs):
@@ -1283,8 +1282,7 @@ class RaceExplorer:
             else:
                 for artist in runs:
                     artist.remove()
-                runs = _draw_race_runs(self.path_axes, self.loss_axes, s, self.result, labels,
-                                       colors)
+                runs = _draw_race_runs(self.path_axes, self.loss_axes, on_path, on_loss)
                 with plotting.style():
                     runs.append(_race_legend(self.loss_axes))
             self.path_axes._optlib_race_runs = runs

@@ -789,8 +789,6 @@ def check_player(nb, cell_index, k):
     load JupyterLab re-renders a cell's output as the page scrolls, and an element held
     from one call to the next went stale (two CI runs).
     """
-    from selenium.common.exceptions import StaleElementReferenceException
-
     result = {"index": k, "cell": cell_index, "problems": [], "shots": []}
     nb.scroll_to(cell_index)
     here = "optlibLive.playerIn(arguments[0])"
@@ -816,19 +814,17 @@ def check_player(nb, cell_index, k):
     frame = (f"const p = {here}, img = p && p.querySelector('img');"
              " return img ? img.src : null;")
     before = nb.js(frame, cell_index)
-    for attempt in range(3):           # the button found and clicked at once, as a reader does
-        try:
-            button = nb.js(f"return {here} && {here}.querySelector(\"button[data-action='next']\")",
-                           cell_index)
-            if button is None:
-                result["problems"].append("no next-frame button")
-                return result
+
+    def click_next():                  # the button found and clicked at once, as a reader does
+        button = nb.js(f"return {here} && {here}.querySelector(\"button[data-action='next']\")",
+                       cell_index)
+        if button is not None:
             button.click()
-            break
-        except StaleElementReferenceException:
-            if attempt == 2:
-                raise
-            time.sleep(0.3)
+        return button is not None
+
+    if not _again_if_stale(click_next):
+        result["problems"].append("no next-frame button")
+        return result
     time.sleep(0.1)
     after = nb.js(frame, cell_index)
     if before == after:

@@ -262,3 +262,85 @@ def test_learning_curves_median_and_band():
     assert legend_texts(ax) == ["sgd", "adam"]
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.median(a, axis=0))
     assert len(ax.collections) == 2             # one band per label
+
+
+# --------------------------------------------------------------------------
+# Figures in a notebook drawn once (draw_once)
+# --------------------------------------------------------------------------
+
+def _pixels(png_base64):
+    import base64
+    from io import BytesIO
+
+    from PIL import Image
+    return np.asarray(Image.open(BytesIO(base64.b64decode(png_base64))))
+
+
+def test_a_figure_drawn_once_is_matplotlibs_picture_cut_to_its_content():
+    """Constrained and compressed layout: the picture savefig(bbox_inches=None) draws, cut
+    to its non-white pixels plus savefig.pad_inches of white, pixel for pixel, within four
+    pixels of the inline backend's tight crop in each direction; each figure keeps its
+    layout engine. No layout engine: the inline backend's own picture."""
+    from io import BytesIO
+
+    from IPython.core.pylabtools import print_figure
+    from PIL import Image
+    with plotting.style():
+        fig, axes = plt.subplots(1, 2, layout="constrained", figsize=(6, 3))
+        for ax in axes:
+            ax.plot(np.arange(10.0) ** 2, label="$x^2$")
+            ax.set(title="a title", xlabel=r"$\eta$")
+            ax.legend()
+        compressed = plotting.contour(surfaces.wobbly).figure
+        plain, ax = plt.subplots(figsize=(4, 3))
+        ax.plot([0, 1], [1, 0])
+        odd, ax = plt.subplots(figsize=(7, 4.6), layout="constrained")   # 459.99... px high
+        ax.plot([0, 1], [1, 0])
+    for f in (fig, compressed, odd):
+        engine = f.get_layout_engine()
+        mine = _pixels(plotting._png_drawn_once(f))
+        assert f.get_layout_engine() is engine
+        buf = BytesIO()
+        f.savefig(buf, format="png", bbox_inches=None, dpi=f.dpi)
+        full = np.asarray(Image.open(buf).convert("RGBA"))
+        drawn = np.argwhere((full != 255).any(axis=-1))
+        (r0, c0), (r1, c1) = drawn.min(axis=0), drawn.max(axis=0) + 1
+        pad = round(0.1 * f.dpi)
+        assert mine.shape == (r1 - r0 + 2 * pad, c1 - c0 + 2 * pad, 4)
+        np.testing.assert_array_equal(mine[pad:-pad, pad:-pad], full[r0:r1, c0:c1])
+        assert (mine[:pad] == 255).all() and (mine[-pad:] == 255).all()
+        tight = _pixels(print_figure(f, "png", base64=True)).shape
+        assert abs(tight[0] - mine.shape[0]) <= 4 and abs(tight[1] - mine.shape[1]) <= 4
+    assert compressed.get_layout_engine()._compress
+    np.testing.assert_array_equal(_pixels(plotting._png_drawn_once(plain)),
+                                  _pixels(print_figure(plain, "png", base64=True)))
+
+
+def test_draw_once_outside_ipython_does_nothing():
+    assert plotting.draw_once() is False
+
+
+def test_draw_once_in_a_kernel_draws_each_figure_once():
+    """In a real kernel (the inline backend, as in a chapter): draw_once installs itself
+    even though pyplot loads the backend only at the first figure, and a constrained
+    figure is then drawn once where the inline backend drew it twice (plus a measuring
+    pass)."""
+    nbformat = pytest.importorskip("nbformat")       # not in the oldest-versions venv
+    NotebookClient = pytest.importorskip("nbclient").NotebookClient
+    cells = ["import matplotlib.pyplot as plt\nfrom matplotlib.figure import Figure\n"
+             "from optlib import plotting\n"
+             "draws = []\n_draw = Figure.draw\n"
+             "Figure.draw = lambda self, r: (draws.append(1), _draw(self, r))[1]\n",
+             "fig, ax = plt.subplots(layout='constrained')\nax.plot([1, 2])\nplt.show()",
+             "print(len(draws), plotting.draw_once())\ndel draws[:]",
+             "fig, ax = plt.subplots(layout='constrained', figsize=(4, 3), dpi=50)\n"
+             "ax.plot([1, 2])\nplt.show()\nprint(len(draws))"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    out = [[o for o in c.outputs if o.get("name") == "stdout" or "image/png" in o.get("data", {})]
+           for c in nb.cells]
+    assert out[2][0]["text"].split() == ["2", "True"]      # the inline backend's two draws
+    image, printed = out[3]
+    assert printed["text"].strip() == "1"
+    h, w = _pixels(image["data"]["image/png"]).shape[:2]       # 4 x 3 in at 50 dpi, cut
+    assert 130 < h <= 160 and 180 < w <= 210      # at most the figure plus 5 px each side

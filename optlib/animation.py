@@ -177,11 +177,19 @@ class _SmallFramesWriter(HTMLWriter):
         self.size = None
 
     def grab_frame(self, **savefig_kwargs):
-        raw = BytesIO()
-        self.fig.savefig(raw, format="rgba", dpi=self.dpi, **savefig_kwargs)
-        self.size = (round(self.fig.get_figwidth() * self.dpi),
-                     round(self.fig.get_figheight() * self.dpi))
-        image = Image.frombuffer("RGBA", self.size, raw.getbuffer(), "raw", "RGBA", 0, 1)
+        # laid out once and drawn once (savefig would draw a frame with a layout engine twice)
+        kwargs = dict(savefig_kwargs)
+        rgba = None
+        if not kwargs.pop("transparent", False):     # savefig's own option; not print_figure's
+            rgba = plotting._rgba_drawn_once(self.fig, self.dpi, **kwargs)
+        if rgba is None:
+            raw = BytesIO()
+            self.fig.savefig(raw, format="rgba", dpi=self.dpi, **savefig_kwargs)
+            size = (round(self.fig.get_figwidth() * self.dpi),
+                    round(self.fig.get_figheight() * self.dpi))
+            rgba = np.frombuffer(raw.getbuffer(), np.uint8).reshape(size[1], size[0], 4)
+        self.size = (rgba.shape[1], rgba.shape[0])
+        image = Image.fromarray(rgba, "RGBA")
         image = image.convert("RGB").quantize(self.colors, method=Image.Quantize.FASTOCTREE,
                                               dither=Image.Dither.NONE)
         small = BytesIO()
@@ -206,6 +214,9 @@ def to_jshtml(anim: FuncAnimation, *, default_mode: str = "once", colors: int = 
     closed afterwards.
     """
     fig = anim._fig
+    # The base canvas's draw_idle does nothing: each frame is drawn once, by the writer
+    # (an Agg canvas, an explorer's, would also draw it after each update: twice the work).
+    FigureCanvasBase(fig)
     with TemporaryDirectory() as tmp:
         path = Path(tmp, "animation.html")
         writer = _SmallFramesWriter(fps=1000 / anim._interval, default_mode=default_mode,

@@ -133,6 +133,41 @@ def _crop_to_content(rgba, background, pad):
     return out
 
 
+def _rgba_drawn_once(fig, dpi=None, **print_kwargs):
+    """The pixels of ``fig`` (shape ``(h, w, 4)``), its layout engine run once and the
+    picture drawn once, with the engine switched off; None where that cannot be done.
+
+    ``savefig`` with a layout engine draws the figure twice: once with drawing switched
+    off (where the engine runs), then into the picture. Here the engine runs once before
+    the single draw. ``dpi`` (default: the figure's, the only one supported, since the
+    layout is computed at the figure's dpi) and ``print_kwargs`` go to ``print_figure``.
+    """
+    from io import BytesIO
+
+    if dpi not in (None, fig.dpi):
+        return None
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine(None)
+    try:
+        if fig.get_layout_engine() is not None:     # rcParams name a default layout engine
+            return None
+        raw = BytesIO()
+        fig.canvas.print_figure(raw, format="rgba", dpi=fig.dpi, bbox_inches=None,
+                                **print_kwargs)
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+    # Agg's canvas is int(width) x int(height) of the figure's box at the printing dpi,
+    # which can land either side of a whole number (4.6 in x 100 dpi): take the size that
+    # holds the pixels.
+    n = len(raw.getbuffer()) // 4
+    W, H = fig.bbox.size
+    w, h = next((w, h) for w in {int(W), round(W)} for h in {int(H), round(H)} if w * h == n)
+    return np.frombuffer(raw.getbuffer(), np.uint8).reshape(h, w, 4)
+
+
 def _png_drawn_once(fig):
     """``fig`` as base64 PNG for IPython's display, with one drawing pass and one layout.
 
@@ -153,26 +188,12 @@ def _png_drawn_once(fig):
     from matplotlib.layout_engine import ConstrainedLayoutEngine
     from PIL import Image
 
-    engine = fig.get_layout_engine()
-    if not fig.axes or not isinstance(engine, ConstrainedLayoutEngine):
+    rgba = None
+    if fig.axes and isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        rgba = _rgba_drawn_once(fig, facecolor=fig.get_facecolor(),
+                                edgecolor=fig.get_edgecolor())
+    if rgba is None:
         return print_figure(fig, "png", bbox_inches="tight", base64=True)
-    engine.execute(fig)
-    fig.set_layout_engine(None)
-    try:
-        if fig.get_layout_engine() is not None:     # rcParams name a default layout engine
-            return print_figure(fig, "png", bbox_inches="tight", base64=True)
-        raw = BytesIO()
-        fig.canvas.print_figure(raw, format="rgba", dpi=fig.dpi, bbox_inches=None,
-                                facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
-    finally:
-        fig.set_layout_engine(engine)
-    # Agg's canvas is int(width) x int(height) of the figure's box at the printing dpi,
-    # which can land either side of a whole number (4.6 in x 100 dpi): take the size that
-    # holds the pixels.
-    n = len(raw.getbuffer()) // 4
-    W, H = fig.bbox.size
-    w, h = next((w, h) for w in {int(W), round(W)} for h in {int(H), round(H)} if w * h == n)
-    rgba = np.frombuffer(raw.getbuffer(), np.uint8).reshape(h, w, 4)
     background = np.round(np.multiply(to_rgba(fig.get_facecolor()), 255)).astype(np.uint8)
     pad = round(mpl.rcParams["savefig.pad_inches"] * fig.dpi)
     png = BytesIO()

@@ -19,6 +19,7 @@ Labels: ``surface.minima[k]`` for a run that ends within ``tol`` of minimum k;
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -89,6 +90,21 @@ def _interpolate(signal: np.ndarray, time: np.ndarray) -> np.ndarray:
     return np.where(finite, value, np.nan)
 
 
+def _interpolate_at(signal: np.ndarray, time: float):
+    """:func:`_interpolate` at one time (a Python float), on Python scalars: the same
+    value bit for bit, without the dozen array operations on one element."""
+    if not math.isfinite(time):
+        return np.float64(np.nan)
+    n = len(signal)
+    tc = min(max(time, 0.0), n - 1.0)
+    lo = math.floor(tc)
+    frac = tc - lo
+    if frac == 0:
+        return signal[lo]
+    hi = min(lo + 1, n - 1)
+    return signal[lo] + frac * (signal[hi] - signal[lo])
+
+
 def respond(opt: Optimizer, signal, time_scale: float = 1.0) -> np.ndarray:
     """The update ``opt`` makes at each step when the gradient follows ``signal``.
 
@@ -123,7 +139,9 @@ def respond(opt: Optimizer, signal, time_scale: float = 1.0) -> np.ndarray:
 
             def grad(y, here=here, t=t):
                 offset = (here - np.asarray(y)) * time_scale
-                return _interpolate(signal, t + offset)
+                if offset.ndim:             # not one parameter: the array version
+                    return _interpolate(signal, t + offset)
+                return _interpolate_at(signal, t + float(offset))
 
             x_new, state = opt.step(x, state, grad)
             updates[t] = x - x_new

@@ -125,6 +125,47 @@ def test_sweep_html_has_one_frame_per_value():
         animation.sweep_html(draw, range(animation.MAX_FRAMES + 1))
 
 
+def test_a_sweep_draws_each_frame_once_and_as_savefig_draws_it(monkeypatch):
+    """A figure with an Agg canvas (an explorer's) and constrained layout: one draw per
+    frame (its draw_idle used to draw each frame a second time, and savefig draws a figure
+    with a layout engine twice), and every frame the picture savefig gives."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def make():
+        fig = Figure(figsize=(3, 2), dpi=50, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        line, = ax.plot([0, 1], [0, 1])
+
+        def draw(_fig, v):
+            line.set_ydata([0, v])
+            ax.relim()
+            ax.autoscale_view()
+            ax.set_title(f"value {v}")
+        return fig, draw
+
+    values = [1, 20, 300, 4000]
+    expected = []
+    fig, draw = make()
+    for v in values:                        # the pictures savefig draws, frame by frame
+        draw(fig, v)
+        raw = BytesIO()
+        fig.savefig(raw, format="rgba", dpi=50)
+        expected.append(np.frombuffer(raw.getbuffer(), np.uint8).reshape(100, 150, 4))
+    draws = []
+    real_draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, r: (draws.append(1), real_draw(self, r))[1])
+    fig, draw = make()
+    frames = player_frames(animation.sweep_html(draw, values, fig=fig).data)
+    assert len(draws) == len(values)
+    for frame, picture in zip(frames, expected):
+        image = Image.open(BytesIO(frame)).convert("RGB")
+        reduced = Image.fromarray(picture).convert("RGB").quantize(
+            32, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).convert("RGB")
+        np.testing.assert_array_equal(np.asarray(image), np.asarray(reduced))
+
+
 # --------------------------------------------------------------------------
 # The player
 # --------------------------------------------------------------------------

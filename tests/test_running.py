@@ -162,3 +162,23 @@ def test_respond_reads_a_sample_exactly_next_to_a_non_finite_one():
                                   [0.5, 1.0, np.nan])
     np.testing.assert_array_equal(optlib.respond(optlib.momentum(lr=0.5, gamma=0.5), [2.0, np.inf]),
                                   [1.0, np.inf])
+
+
+@pytest.mark.parametrize("opt", [factory(lr=0.3) for factory in optlib.OPTIMIZERS.values()],
+                         ids=ALL_IDS)
+def test_respond_reads_the_signal_bit_for_bit_as_the_array_interpolation_does(opt, monkeypatch):
+    """respond reads one time at a time on Python scalars (runners._interpolate_at); it
+    gives what the array interpolation gives, to the last bit, on every signal (a
+    look-ahead of Nesterov's reads between samples and past both ends), on a non-finite
+    signal and at several time scales."""
+    from optlib import runners
+    signals = [f(120) for f in optlib.signals.SIGNALS.values()]
+    signals += [np.array([1.0, 2.0, np.inf, 1.0, np.nan, 1.0]), np.array([3.0]),
+                np.linspace(-40.0, 40.0, 50) ** 3]
+    scales = (1.0, 0.37, 25.0)
+    fast = [runners.respond(opt, s, k) for s in signals for k in scales]
+    monkeypatch.setattr(runners, "_interpolate_at",
+                        lambda signal, time: runners._interpolate(signal, np.float64(time)))
+    slow = [runners.respond(opt, s, k) for s in signals for k in scales]
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)

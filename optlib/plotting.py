@@ -17,7 +17,7 @@ draw several panels return the Figure.
 =====================  ==============================================================
 
 In a notebook every figure is shown once at the end of its cell (matplotlib's
-inline backend). A helper's return value at the end of a cell adds its plain
+inline backend; after :func:`draw_once`, laid out and drawn once). A helper's return value at the end of a cell adds its plain
 text (``<Axes: ...>``), or for a Figure a second copy: assign the result or end
 the line with ``;``.
 
@@ -44,9 +44,10 @@ from . import signals as _signals
 from .optimizers import Optimizer
 from .runners import respond
 
-__all__ = ["OPTIMIZER_COLORS", "PALETTE", "style", "draw_once", "color_of", "colors_for", "sweep_colors",
-           "divergence_step", "drawable", "format_value", "contour", "trajectories", "response",
-           "response_grid", "internals", "basin_map", "learning_curves"]
+__all__ = ["OPTIMIZER_COLORS", "PALETTE", "style", "draw_once", "color_of", "colors_for",
+           "sweep_colors", "divergence_step", "drawable", "format_value", "contour",
+           "trajectories", "response", "response_grid", "internals", "basin_map",
+           "learning_curves"]
 
 # --------------------------------------------------------------------------
 # Palette and style
@@ -233,7 +234,8 @@ def draw_once() -> bool:
     except ImportError:
         return False
     config = InlineBackend.instance()
-    if set(config.figure_formats) != {"png"} or config.print_figure_kwargs != {"bbox_inches": "tight"}:
+    if set(config.figure_formats) != {"png"} \
+            or config.print_figure_kwargs != {"bbox_inches": "tight"}:
         return False
     from matplotlib.figure import Figure
     shell.display_formatter.formatters["image/png"].for_type(Figure, _png_drawn_once)

@@ -792,15 +792,18 @@ def check_player(nb, cell_index, k):
     result = {"index": k, "cell": cell_index, "problems": [], "shots": []}
     nb.scroll_to(cell_index)
     here = "optlibLive.playerIn(arguments[0])"
-    try:                                # a cell scrolled into view renders its output soon after
-        nb.wait(lambda: nb.js(f"return !!{here}", cell_index), 15, "player")
+    # A cell scrolled into view renders its output soon after: within a second or two
+    # alone, but beside another browser check the player was still missing after 15 s
+    # (23df5ac); a missing player still fails, 45 s later.
+    try:
+        nb.wait(lambda: nb.js(f"return !!{here}", cell_index), 45, "player")
     except TimeoutError:
         result["problems"].append("no player in the page")
         return result
     nb.js(f"{here}.scrollIntoView({{block: 'center'}})", cell_index)
     try:
         state = nb.wait(lambda: (lambda s: s if s.get("loaded") else None)(
-            nb.js(f"return optlibLive.player({here})", cell_index)), 10, "frame")
+            nb.js(f"return optlibLive.player({here})", cell_index)), 20, "frame")
     except TimeoutError:
         state = nb.js(f"return optlibLive.player({here})", cell_index)
     result["state"] = state

@@ -64,10 +64,15 @@ def run(opt: Optimizer, grad, x0, steps: int) -> np.ndarray:
     x = _as_params(x0)
     path = np.empty((steps + 1,) + x.shape)
     path[0] = x
+    if not callable(grad):
+        raise ValueError(f"grad must be a callable grad(x) -> array, got {type(grad).__name__}")
+    # opt.step's checks and copy, once: each update returns new arrays and is handed
+    # back only what it returned, so per step this is opt.step without its overhead
+    update = opt._update
     with np.errstate(all="ignore"):
         state = opt.init(x)
         for t in range(1, steps + 1):
-            x, state = opt.step(x, state, grad)
+            x, state = update(x, state, grad)
             path[t] = x
     return path
 

@@ -243,6 +243,8 @@ def test_bad_input_raises():
             runners.run_many(opt, s, starts, 5)
     with pytest.raises(ValueError, match="opt must be an optlib optimizer"):
         runners.run_many(lambda x: x, s, [0.0, 0.0], 5)
+    with pytest.raises(ValueError, match="grad must be a callable grad"):
+        runners.run(opt, np.ones(2), np.zeros(2), 5)
 
 
 def test_exported_from_the_package():

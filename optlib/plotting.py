@@ -30,6 +30,7 @@ finite point inside the window, mark that point with an ``x`` and say
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import warnings
 from functools import lru_cache
@@ -134,6 +135,40 @@ def _crop_to_content(rgba, background, pad):
     return out
 
 
+#: A log axis that spans more than this many decades is drawn without minor ticks.
+LOG_MINOR_DECADES = 3
+
+
+def _thin_log_ticks(fig) -> None:
+    """Switch off the minor ticks of each log axis of ``fig`` that spans more than
+    :data:`LOG_MINOR_DECADES` decades and keeps its default minor locator.
+
+    Eight minor ticks a decade help to read a value off an axis of one to three decades;
+    over more they are a dense fringe, and matplotlib makes each one an object with two
+    lines and two labels: a panel with a log axis over six decades took twice as long to
+    lay out and draw as a linear one, and the same as a linear one without them. An axis
+    whose minor ticks were chosen (``set_minor_locator``) is left alone.
+    """
+    from matplotlib.ticker import NullLocator
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() != "log" or not axis.isDefault_minloc:
+                continue
+            lo, hi = sorted(axis.get_view_interval())
+            wide = lo > 0 and math.isfinite(hi) and math.log10(hi / lo) > LOG_MINOR_DECADES
+            null = getattr(axis, "_optlib_null_locator", None)
+            thinned = null is not None and axis.get_minor_locator() is null
+            if wide and not thinned:
+                axis._optlib_minor_locator = axis.get_minor_locator()    # set aside
+                axis._optlib_null_locator = NullLocator()
+                axis.set_minor_locator(axis._optlib_null_locator)
+            elif thinned and not wide:                  # narrowed since (an explorer's axis)
+                axis.set_minor_locator(axis._optlib_minor_locator)
+            else:
+                continue
+            axis.isDefault_minloc = True     # still the scale's default, not the author's choice
+
+
 def _rgba_drawn_once(fig, dpi=None, **print_kwargs):
     """The pixels of ``fig`` (shape ``(h, w, 4)``), its layout engine run once and the
     picture drawn once, with the engine switched off; None where that cannot be done.
@@ -147,6 +182,7 @@ def _rgba_drawn_once(fig, dpi=None, **print_kwargs):
 
     if dpi not in (None, fig.dpi):
         return None
+    _thin_log_ticks(fig)
     engine = fig.get_layout_engine()
     if engine is not None:
         engine.execute(fig)
@@ -194,6 +230,7 @@ def _png_drawn_once(fig):
         rgba = _rgba_drawn_once(fig, facecolor=fig.get_facecolor(),
                                 edgecolor=fig.get_edgecolor())
     if rgba is None:
+        _thin_log_ticks(fig)
         return print_figure(fig, "png", bbox_inches="tight", base64=True)
     background = np.round(np.multiply(to_rgba(fig.get_facecolor()), 255)).astype(np.uint8)
     pad = round(mpl.rcParams["savefig.pad_inches"] * fig.dpi)
@@ -213,7 +250,8 @@ def draw_once() -> bool:
     takes 10-15 % less time). The picture is cut to the drawn pixels plus the same margin
     as the inline backend's (``savefig.pad_inches``): its size is within a few pixels of
     the inline backend's, whose box is measured from the artists' extents rather than
-    found in the drawn pixels.
+    found in the drawn pixels. A log axis over more than :data:`LOG_MINOR_DECADES`
+    decades is drawn without minor ticks (:func:`_thin_log_ticks`).
 
     Returns True when installed. It does nothing and returns False outside IPython, or
     when the inline backend is configured other than by default (another figure format

@@ -299,6 +299,7 @@ def _blit(explorer, moving, fresh: bool) -> None:
     of everything else; ``fresh``: draw that picture first and keep it."""
     canvas = explorer.fig.canvas
     if fresh:
+        plotting._thin_log_ticks(explorer.fig)       # as the book's printed figures
         for artist in moving:
             artist.set_animated(True)                # left out of the full draw ...
         canvas.draw()

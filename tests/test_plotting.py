@@ -316,6 +316,40 @@ def test_a_figure_drawn_once_is_matplotlibs_picture_cut_to_its_content():
                                   _pixels(print_figure(plain, "png", base64=True)))
 
 
+def test_log_axes_over_more_than_three_decades_lose_their_minor_ticks_when_shown():
+    """The book's printer (and the players' frames, and the explorers) draw a log axis over
+    more than LOG_MINOR_DECADES decades without minor ticks; a narrower one keeps them, so
+    does an axis whose minor locator the author set, and a linear axis; an axis that
+    narrows again gets its minor ticks back."""
+    from matplotlib.ticker import LogLocator, MultipleLocator, NullLocator
+    assert plotting.LOG_MINOR_DECADES == 3
+    with plotting.style():
+        fig, (wide, narrow, chosen, lin) = plt.subplots(1, 4, layout="constrained",
+                                                        figsize=(10, 3))
+        wide.semilogy([1.0, 1e-6])                          # six decades
+        narrow.semilogy([1.0, 1e-2])                        # two
+        chosen.semilogy([1.0, 1e-6])
+        chosen.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        lin.plot([0.0, 1.0])
+        lin.xaxis.set_minor_locator(MultipleLocator(0.1))
+    before = {ax: ax.yaxis.get_minor_locator() for ax in fig.axes}
+    plotting._png_drawn_once(fig)
+    assert isinstance(wide.yaxis.get_minor_locator(), NullLocator)
+    assert wide.yaxis.isDefault_minloc                      # still the scale's default
+    assert not [t for t in wide.yaxis.get_minorticklocs()]
+    for ax in (narrow, chosen, lin):
+        assert ax.yaxis.get_minor_locator() is before[ax]
+    assert len(narrow.yaxis.get_minorticklocs()) > 8
+    assert isinstance(lin.xaxis.get_minor_locator(), MultipleLocator)
+    wide.set_ylim(1e-2, 1.0)                                # two decades: ticks come back
+    plotting._rgba_drawn_once(fig)
+    assert wide.yaxis.get_minor_locator() is before[wide]
+    wide.set_ylim(1e-8, 1.0)
+    plotting._thin_log_ticks(fig)
+    assert isinstance(wide.yaxis.get_minor_locator(), NullLocator)
+    plt.close(fig)
+
+
 def test_draw_once_outside_ipython_does_nothing():
     assert plotting.draw_once() is False
 

@@ -235,8 +235,10 @@ def _png_drawn_once(fig):
     background = np.round(np.multiply(to_rgba(fig.get_facecolor()), 255)).astype(np.uint8)
     pad = round(mpl.rcParams["savefig.pad_inches"] * fig.dpi)
     png = BytesIO()
+    # zlib level 1: chapter 1's 15 figures 495 -> 261 ms, and 1.05 MB against 1.08 MB at
+    # the default 6 (the book rewrites every picture with a palette: _ext/book_assets.py)
     Image.fromarray(_crop_to_content(rgba, background, pad)).save(
-        png, format="png", dpi=(fig.dpi, fig.dpi))
+        png, format="png", dpi=(fig.dpi, fig.dpi), compress_level=1)
     return base64.b64encode(png.getvalue()).decode("ascii")
 
 
@@ -277,6 +279,42 @@ def draw_once() -> bool:
         return False
     from matplotlib.figure import Figure
     shell.display_formatter.formatters["image/png"].for_type(Figure, _png_drawn_once)
+    _share_mathtext_parses()
+    return True
+
+
+def _share_mathtext_parses() -> bool:
+    """Let every figure reuse the math text (``$10^{-3}$``, ``$\\eta$``) that another parsed.
+
+    matplotlib keeps the last 50 parses of math text, keyed on the parser that made them;
+    but each figure's renderer has a parser of its own, so a figure parses its log axes'
+    tick labels and its titles again (about 10 ms each, in pyparsing). Here the parses are
+    keyed on what they depend on alone: the kind of output, the text, dpi, font, and
+    antialiasing (and, from matplotlib 3.10, the hinting flags). Chapter 1's figures parse
+    62 times instead of 141 (1.8 s -> 0.7 s, measured on a loaded machine). Returns False,
+    changing nothing, if matplotlib's cache is not where this expects it.
+    """
+    import functools
+
+    from matplotlib.mathtext import MathTextParser
+    cached = MathTextParser._parse_cached
+    if getattr(cached, "_optlib_shared", False):
+        return True
+    parse = getattr(cached, "__wrapped__", None)
+    if parse is None:
+        return False
+    parsers = {}       # one parser per kind of output: the parse reads only its kind
+
+    @functools.lru_cache(1024)
+    def shared(output_type, *args):
+        return parse(parsers[output_type], *args)
+
+    def _parse_cached(self, *args):
+        parsers.setdefault(self._output_type, self)
+        return shared(self._output_type, *args)
+
+    _parse_cached._optlib_shared = True
+    MathTextParser._parse_cached = _parse_cached
     return True
 
 

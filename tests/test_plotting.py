@@ -350,6 +350,36 @@ def test_log_axes_over_more_than_three_decades_lose_their_minor_ticks_when_shown
     plt.close(fig)
 
 
+def test_math_text_is_parsed_once_for_every_figure(monkeypatch):
+    """After _share_mathtext_parses a second figure with the same math text parses none
+    of it again (matplotlib's own cache is keyed on each renderer's parser), and draws
+    the same pixels."""
+    import matplotlib._mathtext as _mathtext
+    from matplotlib.mathtext import MathTextParser
+    monkeypatch.setattr(MathTextParser, "_parse_cached", MathTextParser._parse_cached)
+    parses = []
+    parse = _mathtext.Parser.parse
+    monkeypatch.setattr(_mathtext.Parser, "parse",
+                        lambda self, s, *a: parses.append(s) or parse(self, s, *a))
+
+    def figure():
+        with plotting.style():
+            fig, ax = plt.subplots(layout="constrained", figsize=(3, 2))
+            ax.semilogy([1.0, 1e-4])
+            ax.set_title(r"$\eta = 0.1$, $\gamma^{k}$")
+        return fig
+
+    before = [plotting._rgba_drawn_once(figure()) for _ in range(2)]
+    assert len(parses) == 2 * len(set(parses)) > 2    # matplotlib alone: every figure parses
+    assert plotting._share_mathtext_parses() and plotting._share_mathtext_parses()
+    parses.clear()
+    after = [plotting._rgba_drawn_once(figure()) for _ in range(2)]
+    assert len(parses) == len(set(parses)) > 2          # the second figure parses nothing
+    for a, b in zip(before + after, after + before):
+        np.testing.assert_array_equal(a, b)
+    plt.close("all")
+
+
 def test_draw_once_outside_ipython_does_nothing():
     assert plotting.draw_once() is False
 

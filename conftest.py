@@ -29,12 +29,13 @@ KERNEL_START_ATTEMPTS = 3
 def retry_kernel_start(module) -> bool:
     """Make ``module.start_new_kernel`` (nbval.kernel's) try up to KERNEL_START_ATTEMPTS times.
 
-    A kernel binds the ports its client picked for it; beside another xdist worker starting
-    a kernel at the same moment, one of them can be taken in between, and the kernel dies
-    before it answers (jupyter_client's "Kernel died before replying to kernel_info"). So
-    all 54 cells of chapter 2 errored in the baseline pass of one fresh-clone CI run
-    (c8b4215), and passed when run again alone. A kernel that fails every time still
-    fails: the last error is raised.
+    All 54 cells of chapter 2 errored in the baseline pass of one fresh-clone CI run
+    (c8b4215) with jupyter_client's "Kernel died before replying to kernel_info", and
+    passed when run again alone; nbval sends a kernel's stderr to /dev/null, so the cause
+    was not seen. The likely one, known from parallel runs elsewhere: a kernel binds the
+    ports its client picked for it, and beside another xdist worker starting a kernel at
+    the same moment one of them can be taken in between. A kernel that fails every time
+    still fails: the last error is raised.
     """
     start = getattr(module, "start_new_kernel", None)
     if start is None or getattr(start, "_retries", False):

@@ -1,9 +1,16 @@
 """The root conftest's retry of nbval's kernel start."""
+import importlib.util
 import types
+from pathlib import Path
 
 import pytest
 
-import conftest
+# The root conftest.py by its path: `import conftest` can name another folder's conftest
+# (tests/live, tests/browser, ...), which pytest also imports as "conftest".
+_spec = importlib.util.spec_from_file_location(
+    "optlib_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
+conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(conftest)
 
 
 def _module(failures: int):

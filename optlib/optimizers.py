@@ -94,6 +94,11 @@ def _as_params(x: Any) -> Array:
     return a.astype(np.float64, copy=True)
 
 
+def _check_grad(grad: Any) -> None:
+    if not callable(grad):
+        raise ValueError(f"grad must be a callable grad(x) -> array, got {type(grad).__name__}")
+
+
 def _gradient(grad: Grad, at: Array) -> Array:
     """Evaluate ``grad`` at ``at`` and check that it answers with the right shape."""
     g = np.asarray(grad(at), dtype=np.float64)
@@ -129,8 +134,7 @@ class Optimizer:
 
     def step(self, x: Any, state: NamedTuple, grad: Grad):
         """Take one step from ``x``; return ``(new_x, new_state)``. Inputs are not modified."""
-        if not callable(grad):
-            raise ValueError(f"grad must be a callable grad(x) -> array, got {type(grad).__name__}")
+        _check_grad(grad)
         return self._update(_as_params(x), state, grad)
 
     def __repr__(self) -> str:

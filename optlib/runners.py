@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import surfaces
-from .optimizers import Optimizer, _as_params, _count, _positive
+from .optimizers import Optimizer, _as_params, _check_grad, _count, _positive
 
 __all__ = ["run", "respond", "run_with_states", "grid_starts", "cloud_starts", "run_many", "basins",
            "run_many_lrs", "RunManyResult", "BasinMap", "NOT_CONVERGED", "DIVERGED"]
@@ -64,8 +64,7 @@ def run(opt: Optimizer, grad, x0, steps: int) -> np.ndarray:
     x = _as_params(x0)
     path = np.empty((steps + 1,) + x.shape)
     path[0] = x
-    if not callable(grad):
-        raise ValueError(f"grad must be a callable grad(x) -> array, got {type(grad).__name__}")
+    _check_grad(grad)
     # opt.step's checks and copy, once: each update returns new arrays and is handed
     # back only what it returned, so per step this is opt.step without its overhead
     update = opt._update

@@ -156,12 +156,12 @@ def _thin_log_ticks(fig) -> None:
                 continue
             lo, hi = sorted(axis.get_view_interval())
             wide = lo > 0 and math.isfinite(hi) and math.log10(hi / lo) > LOG_MINOR_DECADES
-            null = getattr(axis, "_optlib_null_locator", None)
-            thinned = null is not None and axis.get_minor_locator() is null
+            # a default-flagged NullLocator on a log axis is only ever this function's
+            thinned = isinstance(axis.get_minor_locator(), NullLocator) \
+                and getattr(axis, "_optlib_minor_locator", None) is not None
             if wide and not thinned:
                 axis._optlib_minor_locator = axis.get_minor_locator()    # set aside
-                axis._optlib_null_locator = NullLocator()
-                axis.set_minor_locator(axis._optlib_null_locator)
+                axis.set_minor_locator(NullLocator())
             elif thinned and not wide:                  # narrowed since (an explorer's axis)
                 axis.set_minor_locator(axis._optlib_minor_locator)
             else:

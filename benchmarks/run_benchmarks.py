@@ -113,31 +113,40 @@ def bench_import(repeat=7):
 
 # 2 ---------------------------------------------------------------------------------------
 PEAK_CELL = ("import resource as _r, sys as _s\n"
-             "print('OPTLIB-PEAK-KB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)")
+             "print('OPTLIB-PEAK-KB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)\n"
+             "print('OPTLIB-FILE', _s.modules['optlib'].__file__)")
 
 
-def run_chapter(path: Path) -> tuple[float, float]:
+def run_chapter(path: Path, optlib_from: Path | None = None) -> tuple[float, float]:
     """Execute a copy of the chapter in a fresh kernel as a reader's runs it, matplotlib's
     inline backend drawing every figure: (seconds, peak MB of the kernel).
 
     The kernel does not inherit this script's MPLBACKEND=Agg: with it, a kernel draws
     no figure, and a chapter takes half its time (the first version of this bench
     measured that, 157 s for all chapters against 290 s with the figures drawn).
+    ``optlib_from``: a folder whose optlib the kernel imports instead (its PYTHONPATH;
+    checked: benchmarks/compare_chapters.py).
     """
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
-    saved = os.environ.pop("MPLBACKEND", None)
+    saved = {name: os.environ.get(name) for name in ("MPLBACKEND", "PYTHONPATH")}
+    os.environ.pop("MPLBACKEND", None)
+    if optlib_from is not None:
+        os.environ["PYTHONPATH"] = str(optlib_from)
     try:
         t0 = time.perf_counter()
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         seconds = time.perf_counter() - t0
     finally:
-        if saved is not None:
-            os.environ["MPLBACKEND"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     images = sum(1 for c in nb.cells for o in c.get("outputs", [])
                  if "image/png" in o.get("data", {}))
     if not images:
@@ -145,6 +154,10 @@ def run_chapter(path: Path) -> tuple[float, float]:
                            "that draws them")
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     peak_kb = float(re.search(r"OPTLIB-PEAK-KB (\d+)", text).group(1))
+    imported = Path(re.search(r"OPTLIB-FILE (.+)", text).group(1).strip())
+    if optlib_from is not None and not imported.is_relative_to(Path(optlib_from).resolve()):
+        raise RuntimeError(f"{path.name}: the kernel imported {imported}, not the optlib "
+                           f"under {optlib_from}")
     return seconds, peak_kb / 1024
 
 

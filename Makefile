@@ -167,7 +167,7 @@ audit-fp: $(STAMP) $(TEXT_KERNEL_CONFIG)
 	    $(PYTEST) $(NB) $(NBVAL) -n $(JOBS) --dist loadscope -q || exit 1; \
 	done
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(INSTRUCTOR_STAMP)
 	$(PYTEST) tests optlib --doctest-modules --ignore=tests/test_book.py -n $(JOBS)
 
 notebooks: $(STAMP)

@@ -41,6 +41,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+#: The environment as this script found it: the book build and .ci/run get it, not the
+#: MPLBACKEND=Agg set below for this script's own figures (a kernel started under Agg draws
+#: no figure, so nbval's figure cells fail and the build misses its images: a bench of
+#: 9df6a6a did that to its .ci/run and its cold build).
+READER_ENV = dict(os.environ)
 os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -273,7 +278,7 @@ def bench_book():
             t0 = time.perf_counter()
             proc = subprocess.run([str(exe), "build", ".", "--path-output", out,
                                    "--warningiserror", "--nitpick", "--keep-going"],
-                                  cwd=ROOT, capture_output=True, text=True)
+                                  cwd=ROOT, capture_output=True, text=True, env=READER_ENV)
             dt = time.perf_counter() - t0
             add("book", f"book build, {label}", dt if proc.returncode == 0 else None, "s", None,
                 load() if proc.returncode == 0 else "build failed: " + proc.stdout[-300:])
@@ -285,7 +290,8 @@ def bench_ci():
         clone = Path(tmp) / "clone"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         t0 = time.perf_counter()
-        proc = subprocess.run(["bash", ".ci/run"], cwd=clone, capture_output=True, text=True)
+        proc = subprocess.run(["bash", ".ci/run"], cwd=clone, capture_output=True, text=True,
+                              env=READER_ENV)
         dt = time.perf_counter() - t0
         (ROOT / "_build").mkdir(exist_ok=True)
         (ROOT / "_build" / "bench-ci.log").write_text(proc.stdout + proc.stderr)

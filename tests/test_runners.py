@@ -296,3 +296,24 @@ def test_run_many_lrs_bad_input():
         runners.run_many_lrs("momentum", s, [s.start], [0.1], 10, gamma=1.5)
     with pytest.raises(ValueError, match="inside the window"):
         runners.run_many_lrs("adam", s, [[10.0, 0.0]], [0.1], 10)
+
+
+def test_the_first_run_on_a_large_batch_primes_the_allocator_once(monkeypatch):
+    """run() frees one large block before its first run on a large batch (glibc then keeps
+    the steps' arrays in its heap: runners._prime_allocator); small runs do not, and the
+    trajectory is the same either way."""
+    made = []
+    real_empty = np.empty
+    monkeypatch.setattr(runners, "_allocator_primed", False)
+    monkeypatch.setattr(runners.np, "empty", lambda shape, *a, **k: (
+        made.append(shape), real_empty(shape, *a, **k))[1])
+    grad = lambda x: 2 * x                                            # noqa: E731
+    small = optlib.run(optlib.adam(lr=0.1), grad, np.ones(3), 5)
+    assert runners.PRIME_BYTES not in made and not runners._allocator_primed
+    big_start = np.ones((runners.PRIME_FROM_BYTES // 16, 2))
+    big = optlib.run(optlib.adam(lr=0.1), grad, big_start, 5)
+    assert made.count(runners.PRIME_BYTES) == 1 and runners._allocator_primed
+    again = optlib.run(optlib.adam(lr=0.1), grad, big_start, 5)
+    assert made.count(runners.PRIME_BYTES) == 1
+    np.testing.assert_array_equal(big, again)
+    np.testing.assert_array_equal(big[:, 0, 0], small[:, 0])

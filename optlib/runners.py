@@ -57,13 +57,14 @@ def _prime_allocator(nbytes: int) -> None:
     """Free one 8 MB block, once per process, before the first run on a large batch.
 
     Each step of a run makes its new arrays (an Adam step on 10 000 points about a
-    dozen of 160 kB) and frees the old ones. glibc's malloc serves blocks from 128 kB
-    up with mmap until a program frees such a block, and gives the top of its heap
-    back to the system whenever more than twice that threshold lies free there: so
-    every step faulted its arrays' pages in again, and half of an Adam run's time
-    went to the kernel. glibc raises both thresholds by itself to the size of the
-    largest mapped block freed (up to 32 MB); freeing one of 8 MB sets them as a
-    program that had drawn a figure would have (a matplotlib canvas is such a block).
+    dozen of 160 kB) and frees the old ones. glibc's malloc maps each block of 128 kB
+    or more from the system, and gives the top of its heap back whenever more than
+    its trim threshold (128 kB at first) lies free there: so every step faulted its
+    arrays' pages in again, and half of an Adam run's time went to the system. When
+    a program frees a mapped block larger than the first threshold (up to 32 MB),
+    glibc raises that threshold to the block's size and the trim threshold to twice
+    it; freeing one of 8 MB sets them as a program that had drawn a figure would
+    have (a matplotlib canvas is such a block).
     Measured (benchmarks/run_benchmarks.py, torch section): Adam on 10 000 points x
     500 steps 0.15 s -> 0.09 s. The same numbers; elsewhere than glibc, a block made
     and freed.

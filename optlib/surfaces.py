@@ -704,13 +704,24 @@ def from_formula(formula: str, window=SEED_WINDOW, start=None, *, name=None, tit
                              f"{allowed}")
         return np.broadcast_to(values, x.shape).astype(float)
 
+    # One point is computed as a batch of one (see _on_array): on numpy scalars sympy's
+    # sin, exp and ** would take the C library's functions, on arrays numpy's SIMD loops
+    # (AVX-512's), and the two differ in the last bit, so run() and run_many() would part.
     def f_xy(x, y):
+        one = np.ndim(x) == 0
+        if one:
+            x, y = np.array([x], dtype=float), np.array([y], dtype=float)
         with np.errstate(all="ignore"):
-            return real(fx(x, y), x)
+            values = real(fx(x, y), x)
+        return values[0] if one else values
 
     def grad_xy(x, y):
+        one = np.ndim(x) == 0
+        if one:
+            x, y = np.array([x], dtype=float), np.array([y], dtype=float)
         with np.errstate(all="ignore"):
-            return real(dfx(x, y), x), real(dfy(x, y), x)
+            dx, dy = real(dfx(x, y), x), real(dfy(x, y), x)
+        return (dx[0], dy[0]) if one else (dx, dy)
 
     f, grad = _function(f_xy), _gradient(grad_xy)
     check = _formula.grid(window, 201)

@@ -251,6 +251,21 @@ def _on_array(ufunc):
 _exp, _sin, _cos = _on_array(np.exp), _on_array(np.sin), _on_array(np.cos)
 
 
+def _batch_of_one(formula):
+    """``formula(x, y)`` that computes one point (numpy scalars x, y) as a batch of one, for
+    formulas made of sympy's numpy functions: on numpy scalars their sin, exp and ** take
+    the C library's functions, on arrays numpy's SIMD loops (AVX-512's), and the two differ
+    in the last bit, so run() and run_many() would part (see :func:`_on_array`). A formula
+    answers with an array, or a tuple of arrays for a gradient."""
+    @functools.wraps(formula)
+    def on_batch(x, y):
+        if np.ndim(x):
+            return formula(x, y)
+        out = formula(np.array([x], dtype=float), np.array([y], dtype=float))
+        return tuple(v[0] for v in out) if isinstance(out, tuple) else out[0]
+    return on_batch
+
+
 def _sq(z):
     """z squared as z * z: what numpy computes for an array's ``z ** 2``; a numpy scalar's
     ``z ** 2`` calls pow(), which differs in the last bit at about one value in a thousand."""
@@ -704,26 +719,15 @@ def from_formula(formula: str, window=SEED_WINDOW, start=None, *, name=None, tit
                              f"{allowed}")
         return np.broadcast_to(values, x.shape).astype(float)
 
-    # One point is computed as a batch of one (see _on_array): on numpy scalars sympy's
-    # sin, exp and ** would take the C library's functions, on arrays numpy's SIMD loops
-    # (AVX-512's), and the two differ in the last bit, so run() and run_many() would part.
     def f_xy(x, y):
-        one = np.ndim(x) == 0
-        if one:
-            x, y = np.array([x], dtype=float), np.array([y], dtype=float)
         with np.errstate(all="ignore"):
-            values = real(fx(x, y), x)
-        return values[0] if one else values
+            return real(fx(x, y), x)
 
     def grad_xy(x, y):
-        one = np.ndim(x) == 0
-        if one:
-            x, y = np.array([x], dtype=float), np.array([y], dtype=float)
         with np.errstate(all="ignore"):
-            dx, dy = real(dfx(x, y), x), real(dfy(x, y), x)
-        return (dx[0], dy[0]) if one else (dx, dy)
+            return real(dfx(x, y), x), real(dfy(x, y), x)
 
-    f, grad = _function(f_xy), _gradient(grad_xy)
+    f, grad = _function(_batch_of_one(f_xy)), _gradient(_batch_of_one(grad_xy))
     check = _formula.grid(window, 201)
     for what, values in (("it", f(check)), ("its gradient", grad(check))):
         finite = np.isfinite(values).reshape(len(check), len(check), -1).all(-1).mean()

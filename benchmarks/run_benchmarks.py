@@ -127,7 +127,8 @@ def run_chapter(path: Path, optlib_from: Path | None = None) -> tuple[float, flo
     """Execute a copy of the chapter in a fresh kernel as a reader's runs it, matplotlib's
     inline backend drawing every figure: (seconds, peak MB of the kernel).
 
-    The kernel does not inherit this script's MPLBACKEND=Agg: with it, a kernel draws
+    The kernel gets the environment the bench was started in (READER_ENV) without any
+    MPLBACKEND, so not this script's MPLBACKEND=Agg: with it, a kernel draws
     no figure, and a chapter takes half its time (the first version of this bench
     measured that, 157 s for all chapters against 290 s with the figures drawn).
     ``optlib_from``: a folder whose optlib the kernel imports instead (its PYTHONPATH;
@@ -138,21 +139,13 @@ def run_chapter(path: Path, optlib_from: Path | None = None) -> tuple[float, flo
 
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
-    saved = {name: os.environ.get(name) for name in ("MPLBACKEND", "PYTHONPATH")}
-    os.environ.pop("MPLBACKEND", None)
+    env = {name: value for name, value in READER_ENV.items() if name != "MPLBACKEND"}
     if optlib_from is not None:
-        os.environ["PYTHONPATH"] = str(optlib_from)
-    try:
-        t0 = time.perf_counter()
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        seconds = time.perf_counter() - t0
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        env["PYTHONPATH"] = str(optlib_from)
+    t0 = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+    seconds = time.perf_counter() - t0
     images = sum(1 for c in nb.cells for o in c.get("outputs", [])
                  if "image/png" in o.get("data", {}))
     if not images:

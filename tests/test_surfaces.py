@@ -379,12 +379,8 @@ def test_from_formula_refuses_python():
         surfaces.from_formula("__import__('os')")
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_one_point_gets_bit_for_bit_what_a_batch_of_points_gets(name):
-    """A single point is computed on numpy scalars (ten times faster than on a one-element
-    array: a run takes one gradient per step); the values must be those of the batch, to
-    the last bit, or run() and run_many() would part ways on a chaotic surface."""
-    s = surfaces.get(name)
+def _assert_one_point_is_its_batch(s):
+    """s.grad and s.f at each point alone equal, to the last bit, their values in a batch."""
     rng = np.random.default_rng(3)
     (x0, x1), (y0, y1) = s.window
     pts = np.concatenate([np.column_stack([rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)]),
@@ -400,19 +396,18 @@ def test_one_point_gets_bit_for_bit_what_a_batch_of_points_gets(name):
             np.testing.assert_array_equal(one_v, v, err_msg=f"f at {p}")
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_one_point_gets_bit_for_bit_what_a_batch_of_points_gets(name):
+    """A single point is computed on numpy scalars (ten times faster than on a one-element
+    array: a run takes one gradient per step); the values must be those of the batch, to
+    the last bit, or run() and run_many() would part ways on a chaotic surface."""
+    _assert_one_point_is_its_batch(surfaces.get(name))
+
+
 @pytest.mark.parametrize("text", ["x**3/9 + 3*sin(x + y) + exp(-(x**2 + y**2)) + 0.1*y**4",
                                   "x**2/3 + 3*sin(x + y)", "tanh(x) * cos(y) + x**2/10"])
 def test_a_formula_surface_gives_one_point_what_a_batch_gets(text):
     """from_formula computes one point as a batch of one: on numpy scalars sympy's sin, exp
     and ** take the C library's functions, on arrays numpy's SIMD loops, which differ in
     the last bit with AVX-512 (2 gradients and 4 values of 400 on a Zen 4 before)."""
-    s = surfaces.from_formula(text)
-    rng = np.random.default_rng(3)
-    (x0, x1), (y0, y1) = s.window
-    pts = np.column_stack([rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)])
-    grads, values = s.grad(pts), s.f(pts)
-    for p, g, v in zip(pts, grads, values):
-        one_g, one_v = s.grad(p), s.f(p)
-        assert one_g.shape == (2,) and isinstance(one_v, np.float64)
-        np.testing.assert_array_equal(one_g, g, err_msg=f"grad at {p}")
-        assert one_v == v, f"f at {p}"
+    _assert_one_point_is_its_batch(surfaces.from_formula(text))
